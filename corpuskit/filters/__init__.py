@@ -1,0 +1,1 @@
+"""Pipeline steps that keep or drop documents: normalisation, length, language, quality, toxicity, PII."""

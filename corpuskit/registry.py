@@ -1,0 +1,77 @@
+"""Plugin discovery through entry points.
+
+Every reader, step, writer, trainer, CLI command group and quickstart stage — the built-in ones
+included — is registered under one of the entry-point groups below, in its package's
+`pyproject.toml`. The registry is built on demand (no global state): each call reads the
+installed distributions' metadata again, so a package installed later is found.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+GROUPS = {
+    "readers": "corpuskit.readers",
+    "steps": "corpuskit.steps",
+    "writers": "corpuskit.writers",
+    "trainers": "corpuskit.trainers",
+    "commands": "corpuskit.commands",
+    "quickstart": "corpuskit.quickstart",
+}
+
+
+class PluginError(LookupError):
+    """A plugin name that is not registered, or a plugin that fails to load."""
+
+
+@dataclass(frozen=True)
+class Plugin:
+    """One registered entry point: its kind, name, target ('module:attr') and distribution."""
+
+    kind: str
+    name: str
+    target: str
+    package: str
+
+    def load(self) -> Any:
+        """Import the plugin's object; an import failure is a PluginError naming the plugin."""
+        entry_point = metadata.EntryPoint(name=self.name, value=self.target, group=GROUPS[self.kind])
+        try:
+            return entry_point.load()
+        except Exception as exc:  # noqa: BLE001 - any import-time failure of third-party code
+            raise PluginError(f"{self.kind} plugin {self.name!r} ({self.target}, from {self.package}) failed to load: {exc}") from exc
+
+
+def plugins(kind: str) -> dict[str, Plugin]:
+    """All plugins of one kind ('readers', 'steps', ...), by name, sorted by name.
+
+    When two distributions register the same name, the first found wins and a warning names both.
+    """
+    if kind not in GROUPS:
+        raise PluginError(f"unknown plugin kind {kind!r}; kinds: {', '.join(GROUPS)}")
+    found: dict[str, Plugin] = {}
+    for dist in metadata.distributions():
+        dist_name = dist.metadata["Name"] or "?"
+        for entry_point in dist.entry_points:
+            if entry_point.group != GROUPS[kind]:
+                continue
+            plugin = Plugin(kind, entry_point.name, entry_point.value, dist_name)
+            if entry_point.name in found and found[entry_point.name].target != plugin.target:
+                log.warning("%s plugin %r registered twice: %s and %s", kind, plugin.name, found[plugin.name].package, dist_name)
+                continue
+            found.setdefault(entry_point.name, plugin)
+    return dict(sorted(found.items()))
+
+
+def load(kind: str, name: str) -> Any:
+    """Load the plugin `name` of `kind`; an unknown name is an error listing the known ones."""
+    available = plugins(kind)
+    if name not in available:
+        known = ", ".join(available) or "none"
+        raise PluginError(f"unknown {kind[:-1]} {name!r}; registered {kind}: {known}")
+    return available[name].load()

@@ -1,0 +1,1 @@
+"""corpuskit.gpu: CuPy kernels with NumPy references. Imports nothing of the pipeline."""

@@ -1,0 +1,1 @@
+"""corpuskit.lm: n-gram language models, decoding strategies and evaluation metrics."""

@@ -1,0 +1,1 @@
+"""corpuskit.tokenizers: BPE, byte-level BPE, WordPiece and Unigram trainers and tokenizers."""
