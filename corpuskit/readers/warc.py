@@ -43,6 +43,10 @@ class WarcReader(Reader):
                     yield self._record(record, f"{path}@{offset}", WarcRecordType)
             except Exception as exc:  # noqa: BLE001 - fastwarc reports broken input as OSError and others
                 yield Rejected(f"{path}@{offset}", "warc_truncated", f"record after offset {offset}: {exc}")
+                return
+        if not path.endswith((".gz", ".zst", ".lz4")) and not _ends_like_a_record(path):
+            # fastwarc stops quietly when the file ends inside a record's header.
+            yield Rejected(f"{path}@{offset}", "warc_truncated", "the file ends inside a record (no closing blank line)")
 
     def _record(self, record, where: str, types) -> Document | Rejected:
         url = (record.headers.get("WARC-Target-URI") or "").strip("<>")
@@ -51,8 +55,8 @@ class WarcReader(Reader):
         if kind == types.revisit:
             return Rejected(where, "warc_revisit", "a revisit record has no payload of its own", errored=False)
         body = record.reader.read()
-        if record.content_length and record.is_http is False and len(body) < record.content_length:
-            return Rejected(where, "warc_truncated", f"{len(body)} of {record.content_length} bytes")
+        if len(body) < record.content_length:
+            return Rejected(where, "warc_truncated", f"record body has {len(body)} of {record.content_length} bytes")
         metadata = {
             "url": url,
             "date": record.record_date.isoformat() if record.record_date else None,
@@ -95,8 +99,23 @@ class WarcReader(Reader):
         return Document(id=str(doc_id), text=text, metadata=metadata)
 
 
+def _ends_like_a_record(path: str) -> bool:
+    """An uncompressed WARC file ends with the blank line that closes its last record."""
+    with open(path, "rb") as handle:
+        handle.seek(0, 2)
+        size = handle.tell()
+        if size == 0:
+            return True
+        handle.seek(max(0, size - 4))
+        return handle.read().endswith(b"\r\n\r\n")
+
+
 def _decode_transfer(body: bytes, headers) -> bytes:
-    """Undo chunked transfer encoding and gzip/deflate/br content encoding of an HTTP body."""
+    """Undo chunked transfer encoding and gzip/deflate/br content encoding of an HTTP body.
+
+    fastwarc can do this itself (`auto_decode`), but then the body no longer has the length
+    the record declares, and that comparison is how a truncated record is detected.
+    """
     if "chunked" in (headers.get("Transfer-Encoding") or "").lower():
         body = _dechunk(body)
     encoding = (headers.get("Content-Encoding") or "").lower().strip()
@@ -110,8 +129,7 @@ def _decode_transfer(body: bytes, headers) -> bytes:
 
 
 def _dechunk(body: bytes) -> bytes:
-    """Chunked transfer decoding (RFC 9112 7.1). Written here because neither fastwarc nor
-    resiliparse exposes it for an already-read body; it is a dozen lines."""
+    """Chunked transfer decoding (RFC 9112 7.1); see `_decode_transfer` for why it is ours."""
     out = bytearray()
     position = 0
     while True:

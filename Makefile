@@ -1,0 +1,40 @@
+# Set-up and everyday commands. Each target creates .venv and installs what it needs.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: quickstart test bench install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip setuptools wheel
+
+# Stamp files: reinstall when pyproject.toml or setup.py change.
+$(VENV)/.installed: $(BIN)/python pyproject.toml setup.py
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(BIN)/python pyproject.toml setup.py
+	$(BIN)/pip install -q -e ".[test]"
+	touch $@ $(VENV)/.installed
+
+$(VENV)/.installed-bench: $(BIN)/python pyproject.toml setup.py
+	$(BIN)/pip install -q -e ".[bench]"
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+
+## quickstart: install, then run the end-to-end demo on the bundled sample
+quickstart: $(VENV)/.installed
+	$(BIN)/corpuskit quickstart --dir corpuskit-quickstart
+
+## test: install with test extras, run the whole suite (GPU tests skip without CUDA)
+test: $(VENV)/.installed-test
+	$(BIN)/pytest
+
+## bench: run every benchmark (needs ../shared/data); figures go to benchmarks/RESULTS.md
+bench: $(VENV)/.installed-bench
+	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) corpuskit-quickstart .pytest_cache
