@@ -1,0 +1,171 @@
+"""Vector files: word2vec text (= fastText .vec), word2vec binary, and the native .npz.
+
+word2vec text: a "V dim" header line, then one "word v1 ... vdim" line per word. word2vec
+binary: the same header, then per word its UTF-8 bytes, a space, dim little-endian float32 and a
+newline (word2vec.c's layout; readers also accept entries without the newline, as gensim
+writes them). Native .npz: arrays `vectors`, optional `counts` and `ngram_vectors`, and `meta`
+(UTF-8 JSON bytes: format tag, words, minn, maxn). Loaded with allow_pickle=False.
+Errors name the file and line (text) or entry (binary).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+
+from corpuskit.document import CorpusError
+from corpuskit.embeddings.keyed_vectors import KeyedVectors
+from corpuskit.files import atomic_write, open_binary, open_text, strip_compression
+
+NATIVE_FORMAT = "corpuskit.keyed_vectors/1"
+FORMATS = ("npz", "word2vec", "word2vec-binary")
+READ_BLOCK = 1 << 20
+
+
+def guess_format(path: str | Path) -> str:
+    """'.npz' -> npz, '.bin' -> word2vec-binary, anything else (.txt, .vec, .w2v) -> word2vec text."""
+    name = strip_compression(Path(path).name)
+    if name.endswith(".npz"):
+        return "npz"
+    if name.endswith(".bin"):
+        return "word2vec-binary"
+    return "word2vec"
+
+
+def save_vectors(kv: KeyedVectors, path: str | Path, format: str | None = None) -> None:
+    """Write `kv` atomically in `format` (default: from the extension)."""
+    format = format or guess_format(path)
+    if format == "npz":
+        _save_npz(kv, path)
+    elif format == "word2vec":
+        with atomic_write(path, "w") as out:
+            write_word2vec_text(kv, out)
+    elif format == "word2vec-binary":
+        with atomic_write(path, "wb") as out:
+            write_word2vec_binary(kv, out)
+    else:
+        raise ValueError(f"unknown vectors format {format!r}; choose one of {FORMATS}")
+
+
+def load_vectors(path: str | Path, format: str | None = None) -> KeyedVectors:
+    """Read vectors from `path` in `format` (default: from the extension)."""
+    format = format or guess_format(path)
+    if format == "npz":
+        return _load_npz(path)
+    if format == "word2vec":
+        return read_word2vec_text(path)
+    if format == "word2vec-binary":
+        return read_word2vec_binary(path)
+    raise ValueError(f"unknown vectors format {format!r}; choose one of {FORMATS}")
+
+
+def write_word2vec_text(kv: KeyedVectors, out: IO[str]) -> None:
+    """word2vec text; 9 significant digits so every float32 reads back bit-identical."""
+    out.write(f"{len(kv)} {kv.vector_size}\n")
+    for word, row in zip(kv.index_to_key, kv.vectors):
+        out.write(word + " " + " ".join(["%.9g" % x for x in row.tolist()]) + "\n")
+
+
+def write_word2vec_binary(kv: KeyedVectors, out: IO[bytes]) -> None:
+    out.write(f"{len(kv)} {kv.vector_size}\n".encode())
+    vectors = kv.vectors.astype("<f4", copy=False)
+    for word, row in zip(kv.index_to_key, vectors):
+        out.write(word.encode("utf-8") + b" " + row.tobytes() + b"\n")
+
+
+def _parse_header(line: str, path: str | Path) -> tuple[int, int]:
+    parts = line.split()
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        raise CorpusError(f"{path}:1: expected a header 'vocab_size dim', got {line.strip()[:60]!r}")
+    return int(parts[0]), int(parts[1])
+
+
+def read_word2vec_text(path: str | Path) -> KeyedVectors:
+    """Read word2vec text / fastText .vec (compressed files too)."""
+    with open_text(path) as handle:
+        size, dim = _parse_header(handle.readline(), path)
+        words: list[str] = []
+        vectors = np.empty((size, dim), dtype=np.float32)
+        for lineno, line in enumerate(handle, start=2):
+            parts = line.rstrip("\r\n").rstrip(" ").split(" ")
+            if len(parts) == 1 and not parts[0]:
+                continue
+            if len(words) == size:
+                raise CorpusError(f"{path}:{lineno}: more vectors than the header's {size}")
+            if len(parts) != dim + 1:
+                raise CorpusError(f"{path}:{lineno}: expected a word and {dim} numbers, got {len(parts) - 1} fields")
+            try:
+                vectors[len(words)] = np.array(parts[1:], dtype=np.float32)
+            except ValueError as exc:
+                raise CorpusError(f"{path}:{lineno}: {exc}") from None
+            words.append(parts[0])
+    if len(words) != size:
+        raise CorpusError(f"{path}: header says {size} vectors but the file has {len(words)}")
+    return KeyedVectors(words, vectors)
+
+
+def read_word2vec_binary(path: str | Path) -> KeyedVectors:
+    """Read word2vec binary (word2vec.c's or gensim's), streaming in 1 MiB blocks."""
+    with open_binary(path) as handle:
+        header = b""
+        while not header.endswith(b"\n"):
+            byte = handle.read(1)
+            if not byte:
+                raise CorpusError(f"{path}:1: missing header line")
+            header += byte
+        size, dim = _parse_header(header.decode("utf-8", errors="replace"), path)
+        width = 4 * dim
+        words: list[str] = []
+        vectors = np.empty((size, dim), dtype=np.float32)
+        buffer = b""
+        pos = 0
+        eof = False
+        while len(words) < size:
+            space = buffer.find(b" ", pos)
+            if space < 0 or len(buffer) < space + 1 + width:
+                if eof:
+                    raise CorpusError(f"{path}: entry {len(words) + 1}: file ends early (header says {size} vectors)")
+                block = handle.read(READ_BLOCK)
+                eof = not block
+                buffer = buffer[pos:] + block
+                pos = 0
+                continue
+            word = buffer[pos:space].lstrip(b"\n")
+            try:
+                words.append(word.decode("utf-8"))
+            except UnicodeDecodeError:
+                raise CorpusError(f"{path}: entry {len(words) + 1}: word is not valid UTF-8") from None
+            vectors[len(words) - 1] = np.frombuffer(buffer, dtype="<f4", count=dim, offset=space + 1)
+            pos = space + 1 + width
+    return KeyedVectors(words, vectors)
+
+
+def _save_npz(kv: KeyedVectors, path: str | Path) -> None:
+    meta = {"format": NATIVE_FORMAT, "words": kv.index_to_key, "minn": kv.minn, "maxn": kv.maxn}
+    arrays = {"vectors": kv.vectors, "meta": np.frombuffer(json.dumps(meta, ensure_ascii=False).encode(), dtype=np.uint8)}
+    if kv.counts is not None:
+        arrays["counts"] = kv.counts
+    if kv.ngram_vectors is not None:
+        arrays["ngram_vectors"] = kv.ngram_vectors
+    with atomic_write(path, "wb") as out:
+        np.savez(out, **arrays)
+
+
+def _load_npz(path: str | Path) -> KeyedVectors:
+    with np.load(path, allow_pickle=False) as data:
+        if "meta" not in data or "vectors" not in data:
+            raise CorpusError(f"{path}: not a corpuskit vectors file (no 'meta'/'vectors' arrays)")
+        meta = json.loads(data["meta"].tobytes().decode("utf-8"))
+        if meta.get("format") != NATIVE_FORMAT:
+            raise CorpusError(f"{path}: unknown format tag {meta.get('format')!r}, expected {NATIVE_FORMAT!r}")
+        return KeyedVectors(
+            meta["words"],
+            data["vectors"],
+            counts=data["counts"] if "counts" in data else None,
+            ngram_vectors=data["ngram_vectors"] if "ngram_vectors" in data else None,
+            minn=int(meta.get("minn", 0)),
+            maxn=int(meta.get("maxn", 0)),
+        )

@@ -1,0 +1,120 @@
+"""GloVe: weighted least squares on log co-occurrence counts, trained with AdaGrad.
+
+    from corpuskit.embeddings.glove import GloVeTrainer
+    kv = GloVeTrainer(dim=100, window=10, epochs=15, workers=2).train(texts)
+
+`train` reads the corpus once into an id file, counts co-occurrences in bounded memory
+(`memory_mb`, spilling sorted runs to disk), then makes `epochs` shuffled AdaGrad passes over the
+non-zero entries, split across worker threads without locks. Output vectors are W + W~ (Stanford
+GloVe's -model 2). Memory: O(memory_mb) while counting, then 16 bytes per distinct pair plus
+O(V * dim) weights.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from corpuskit.embeddings.cooccurrence import Cooccurrences, count_cooccurrences
+from corpuskit.embeddings.keyed_vectors import KeyedVectors
+from corpuskit.embeddings.stream import spill_corpus, temporary_directory
+from corpuskit.embeddings.training import EpochReport
+from corpuskit.embeddings.vocab import Vocabulary
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class GloVeConfig:
+    """GloVe settings; x_max, alpha and eta as in the paper and Stanford's glove.c."""
+
+    dim: int = 100
+    window: int = 10  # symmetric; a pair at distance d adds 1/d
+    min_count: int = 5
+    max_vocab_size: int | None = None
+    x_max: float = 100.0
+    alpha: float = 0.75  # weighting exponent: f(x) = (x / x_max)^alpha below x_max
+    eta: float = 0.05  # AdaGrad initial learning rate
+    epochs: int = 15
+    workers: int = 1
+    seed: int = 1
+    lowercase: bool = True
+    memory_mb: int = 512  # co-occurrence counting budget before spilling to disk
+
+    def validate(self) -> None:
+        if self.dim <= 0 or self.window <= 0 or self.epochs <= 0 or self.min_count < 1 or self.x_max <= 0 or self.eta <= 0:
+            raise ValueError(f"dim, window, epochs, x_max, eta must be positive and min_count >= 1 (got {asdict(self)})")
+
+
+class GloVeTrainer:
+    """Trains GloVe vectors from a stream of texts (one text = one window context)."""
+
+    name: ClassVar[str] = "glove"
+    config_class: ClassVar[type] = GloVeConfig
+
+    def __init__(self, config: GloVeConfig | None = None, **options) -> None:
+        self.config = config if config is not None else GloVeConfig(**options)
+        self.config.validate()
+        self.vocab: Vocabulary | None = None
+        self.history: list[EpochReport] = []
+        self.pairs = 0
+
+    def train(self, corpus: Iterable[str], progress: bool = False) -> KeyedVectors:
+        """Read `corpus` once, count co-occurrences, run the AdaGrad epochs, return W + W~."""
+        c = self.config
+        with temporary_directory() as scratch:
+            self.vocab, stream = spill_corpus(corpus, scratch, c.min_count, c.max_vocab_size, c.lowercase)
+            matrix = count_cooccurrences(stream, len(self.vocab), c.window, scratch, c.memory_mb << 20)
+            self.pairs = len(matrix)
+            log.info("co-occurrence matrix: %d words, %d non-zero entries", len(self.vocab), self.pairs)
+            vectors = self.fit(matrix, len(self.vocab), progress)
+        return KeyedVectors(self.vocab.words, vectors, counts=self.vocab.counts)
+
+    def fit(self, matrix: Cooccurrences, vocab_size: int, progress: bool = False) -> np.ndarray:
+        """Train on precomputed co-occurrences; return W + W~ (vocab_size x dim, float32)."""
+        from corpuskit.embeddings.glove_kernels import glove_epoch
+
+        c = self.config
+        rng = np.random.default_rng(c.seed)
+        w = ((rng.random((vocab_size, c.dim), dtype=np.float32) - 0.5) / c.dim).astype(np.float32)
+        wt = ((rng.random((vocab_size, c.dim), dtype=np.float32) - 0.5) / c.dim).astype(np.float32)
+        b = ((rng.random(vocab_size) - 0.5) / c.dim).astype(np.float64)
+        bt = ((rng.random(vocab_size) - 0.5) / c.dim).astype(np.float64)
+        gw, gwt = np.ones_like(w), np.ones_like(wt)
+        gb, gbt = np.ones_like(b), np.ones_like(bt)
+        entries = len(matrix)
+        if entries == 0:
+            raise ValueError("no co-occurrences: every sentence has a single vocabulary word")
+        index_type = np.int32 if entries < 2**31 else np.int64
+        workers = max(1, c.workers)
+        self.history = []
+        epochs = range(c.epochs)
+        if progress:
+            from tqdm import tqdm
+
+            epochs = tqdm(epochs, desc="glove", unit="epoch")
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for epoch in epochs:
+                order = rng.permutation(entries).astype(index_type)
+                slices = np.array_split(order, workers)
+                began = time.perf_counter()
+                costs = list(
+                    pool.map(
+                        lambda part: glove_epoch(
+                            w, wt, b, bt, gw, gwt, gb, gbt, matrix.rows, matrix.cols, matrix.counts, part, c.x_max, c.alpha, c.eta
+                        ),
+                        slices,
+                    )
+                )
+                report = EpochReport(epoch + 1, sum(costs) / entries, entries, time.perf_counter() - began)
+                self.history.append(report)
+                log.info("glove epoch %d: cost %.4f", report.epoch, report.loss)
+                if progress:
+                    epochs.set_postfix(cost=f"{report.loss:.4f}")
+        return (w + wt).astype(np.float32)

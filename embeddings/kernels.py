@@ -1,0 +1,193 @@
+"""Numba kernels for word2vec and fastText training (skip-gram/CBOW x negative sampling/hierarchical softmax).
+
+One kernel serves both models: a word's input vector is the mean of its subword rows, where for
+word2vec each word has exactly one subword (itself) and for fastText the word's row plus its
+hashed character n-gram rows. The plain-Python twin of every function is in
+`corpuskit.embeddings.reference`; tests compare them on small random problems.
+
+Versions of the update (all in `train_chunk`):
+  1. sg=1: hidden = mean(input rows of the centre word); predict each context word in turn
+     and add the hidden gradient to every centre row after each prediction (fastText's order).
+  2. sg=0: hidden = mean(input rows of all context words); predict the centre word once and add
+     the gradient, unscaled, to every context row (word2vec.c's CBOW update).
+  hs=1 walks the Huffman path of the target; hs=0 draws `negative` words from the unigram^0.75
+  table (a draw equal to the target is skipped). Randomness is word2vec.c's 64-bit LCG seeded
+  per chunk, so one worker and one seed reproduce a run exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+LCG_MULTIPLIER = np.uint64(25214903917)
+LCG_INCREMENT = np.uint64(11)
+KEEP_ALL = np.int64(2**32)
+
+
+@njit(cache=True, nogil=True)
+def lcg_next(state: np.uint64) -> np.uint64:
+    """word2vec.c's generator: state * 25214903917 + 11 modulo 2**64."""
+    return state * LCG_MULTIPLIER + LCG_INCREMENT
+
+
+@njit(cache=True, nogil=True)
+def draw_bits(state: np.uint64) -> np.int64:
+    """32 random bits taken from the middle of the LCG state."""
+    return np.int64((state >> np.uint64(16)) & np.uint64(0xFFFFFFFF))
+
+
+@njit(cache=True, nogil=True)
+def bisect_right(table: np.ndarray, value: np.int64) -> np.int64:
+    """First index k with table[k] > value (table ascending)."""
+    lo = 0
+    hi = table.shape[0]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if table[mid] > value:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def log_sigmoid_loss(score: float, label: float) -> float:
+    """-log P(label | score) for a logistic output; stable for large |score|."""
+    z = score if label > 0.5 else -score
+    if z > 0:
+        return np.log1p(np.exp(-z))
+    return -z + np.log1p(np.exp(z))
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def output_step(hidden, grad, wout, row, label, alpha):
+    """One logistic output: update wout[row] and accumulate the hidden gradient; return the loss."""
+    dim = hidden.shape[0]
+    score = np.float32(0.0)
+    for k in range(dim):
+        score += hidden[k] * wout[row, k]
+    f = float(score)
+    prob = 1.0 / (1.0 + np.exp(-f))
+    g = np.float32((label - prob) * alpha)
+    for k in range(dim):
+        grad[k] += g * wout[row, k]
+        wout[row, k] += g * hidden[k]
+    return log_sigmoid_loss(f, label)
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def predict_target(hidden, grad, wout, target, cum_table, hs_offsets, hs_points, hs_codes, hs, negative, alpha, state):
+    """All output updates for one target word; returns (loss, outputs touched, new rng state)."""
+    loss = 0.0
+    touched = 0
+    if hs:
+        for p in range(hs_offsets[target], hs_offsets[target + 1]):
+            loss += output_step(hidden, grad, wout, hs_points[p], 1.0 - hs_codes[p], alpha)
+            touched += 1
+        return loss, touched, state
+    loss += output_step(hidden, grad, wout, target, 1.0, alpha)
+    touched += 1
+    domain = cum_table[cum_table.shape[0] - 1]
+    for _ in range(negative):
+        state = lcg_next(state)
+        sample = bisect_right(cum_table, draw_bits(state) % domain)
+        if sample == target:
+            continue
+        loss += output_step(hidden, grad, wout, sample, 0.0, alpha)
+        touched += 1
+    return loss, touched, state
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def train_chunk(
+    ids, win, wout, sub_offsets, sub_ids, keep, cum_table, hs_offsets, hs_points, hs_codes, sg, hs, negative, window, alpha, seed
+):
+    """Train on one slice of the id stream (ids >= 0 words, -1 sentence ends) in place.
+
+    Returns (summed loss, output predictions made, vocabulary words read before sub-sampling).
+    """
+    dim = win.shape[1]
+    hidden = np.zeros(dim, dtype=np.float32)
+    grad = np.zeros(dim, dtype=np.float32)
+    sentence = np.empty(ids.shape[0], dtype=np.int32)
+    state = np.uint64(seed)
+    loss = 0.0
+    predictions = 0
+    words = 0
+    pos = 0
+    n = ids.shape[0]
+    while pos < n:
+        length = 0
+        while pos < n and ids[pos] >= 0:
+            word = ids[pos]
+            pos += 1
+            words += 1
+            state = lcg_next(state)
+            if keep[word] < KEEP_ALL and draw_bits(state) >= keep[word]:
+                continue
+            sentence[length] = word
+            length += 1
+        pos += 1
+        for i in range(length):
+            state = lcg_next(state)
+            reach = window - np.int64((state >> np.uint64(16)) % np.uint64(window))
+            lo = max(0, i - reach)
+            hi = min(length, i + reach + 1)
+            center = sentence[i]
+            if sg:
+                first = sub_offsets[center]
+                last = sub_offsets[center + 1]
+                scale = np.float32(1.0 / (last - first))
+                for j in range(lo, hi):
+                    if j == i:
+                        continue
+                    hidden[:] = 0.0
+                    for s in range(first, last):
+                        row = sub_ids[s]
+                        for k in range(dim):
+                            hidden[k] += win[row, k]
+                    for k in range(dim):
+                        hidden[k] *= scale
+                    grad[:] = 0.0
+                    step_loss, touched, state = predict_target(
+                        hidden, grad, wout, sentence[j], cum_table, hs_offsets, hs_points, hs_codes, hs, negative, alpha, state
+                    )
+                    loss += step_loss
+                    predictions += touched
+                    for s in range(first, last):
+                        row = sub_ids[s]
+                        for k in range(dim):
+                            win[row, k] += grad[k]
+            else:
+                hidden[:] = 0.0
+                count = 0
+                for j in range(lo, hi):
+                    if j == i:
+                        continue
+                    word = sentence[j]
+                    for s in range(sub_offsets[word], sub_offsets[word + 1]):
+                        row = sub_ids[s]
+                        for k in range(dim):
+                            hidden[k] += win[row, k]
+                        count += 1
+                if count == 0:
+                    continue
+                scale = np.float32(1.0 / count)
+                for k in range(dim):
+                    hidden[k] *= scale
+                grad[:] = 0.0
+                step_loss, touched, state = predict_target(
+                    hidden, grad, wout, center, cum_table, hs_offsets, hs_points, hs_codes, hs, negative, alpha, state
+                )
+                loss += step_loss
+                predictions += touched
+                for j in range(lo, hi):
+                    if j == i:
+                        continue
+                    word = sentence[j]
+                    for s in range(sub_offsets[word], sub_offsets[word + 1]):
+                        row = sub_ids[s]
+                        for k in range(dim):
+                            win[row, k] += grad[k]
+    return loss, predictions, words
