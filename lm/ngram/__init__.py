@@ -1,0 +1,15 @@
+"""corpuskit.lm.ngram: n-gram counting, smoothing (MLE, add-k, KN, modified KN, Stupid Backoff), ARPA.
+
+    from corpuskit.lm.ngram import NGramTrainer, NGramModel
+    model = NGramTrainer(order=3).train(open("train.txt"))
+    model.save("model.arpa")                  # KenLM and SRILM read it
+    model.perplexity(["a held out line"])
+
+Heavy parts (numba kernels) are imported lazily by the functions that use them.
+"""
+
+from corpuskit.lm.ngram.counting import NGramCounts, count_ngrams
+from corpuskit.lm.ngram.model import NGramModel
+from corpuskit.lm.ngram.trainer import NGramConfig, NGramTrainer
+
+__all__ = ["NGramConfig", "NGramCounts", "NGramModel", "NGramTrainer", "count_ngrams"]

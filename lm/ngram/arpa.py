@@ -1,0 +1,220 @@
+"""ARPA back-off files (the format KenLM, SRILM and IRSTLM share): write and read.
+
+    \\data\\
+    ngram 1=3          how many n-grams of each order follow
+    \\1-grams:
+    -1.2<TAB>word<TAB>-0.3     log10 prob, the words, log10 backoff (absent for the top order)
+    \\end\\
+
+Files ending in .gz/.bz2/.xz/.zst are (de)compressed on the fly. Reading keeps every n-gram in
+memory, plus a dict of n-gram -> node while reading (O(n-grams)).
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import logging
+import lzma
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+
+from corpuskit.document import CorpusError
+from corpuskit.files import atomic_write, open_text
+from corpuskit.lm.ngram.model import NGramModel
+from corpuskit.lm.ngram.vocab import SPECIALS
+
+log = logging.getLogger(__name__)
+
+
+def _compressed_writer(raw: IO[bytes], path: str) -> IO[bytes]:
+    if path.endswith(".gz"):
+        return gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0)
+    if path.endswith(".bz2"):
+        return bz2.BZ2File(raw, "wb")
+    if path.endswith(".xz"):
+        return lzma.LZMAFile(raw, "wb")
+    if path.endswith(".zst"):
+        import zstandard
+
+        return zstandard.ZstdCompressor().stream_writer(raw, closefd=False)
+    return raw
+
+
+def ngram_texts(model: NGramModel, order: int, previous: list[str] | None) -> list[str]:
+    """The words of every n-gram of `order` as one space-joined string, from those of order-1."""
+    start, stop = model.offsets[order - 1], model.offsets[order]
+    words = model.words
+    if order == 1:
+        return list(words)
+    prev_start = model.offsets[order - 2]
+    assert previous is not None
+    parents = (model.parent[start:stop] - prev_start).tolist()
+    return [f"{previous[p]} {words[w]}" for p, w in zip(parents, model.word[start:stop].tolist())]
+
+
+def write_arpa(model: NGramModel, path: str | Path) -> None:
+    """Write `model` as ARPA (atomically; compressed by suffix). Memory: O(n-grams of one order) strings."""
+    path = str(path)
+    with atomic_write(path, "wb") as raw:
+        out = _compressed_writer(raw, path)
+        text = io.TextIOWrapper(out, encoding="utf-8", errors="surrogateescape", newline="\n", write_through=False)
+        text.write("\\data\\\n")
+        for k, n in enumerate(model.counts(), start=1):
+            text.write(f"ngram {k}={n}\n")
+        previous: list[str] | None = None
+        for k in range(1, model.order + 1):
+            start, stop = model.offsets[k - 1], model.offsets[k]
+            names = ngram_texts(model, k, previous)
+            probs = model.prob[start:stop].tolist()
+            text.write(f"\n\\{k}-grams:\n")
+            if k < model.order:
+                backoffs = model.backoff[start:stop].tolist()
+                text.write("".join([f"{p:.7g}\t{s}\t{b:.7g}\n" for p, s, b in zip(probs, names, backoffs)]))
+            else:
+                text.write("".join([f"{p:.7g}\t{s}\n" for p, s in zip(probs, names)]))
+            previous = names
+        text.write("\n\\end\\\n")
+        text.flush()
+        text.detach()
+        if out is not raw:
+            out.close()
+
+
+def read_arpa(path: str | Path) -> NGramModel:
+    """Read an ARPA file; a malformed one is a CorpusError naming the file and line."""
+    path = str(path)
+    declared: list[int] = []
+    words: list[str] = list(SPECIALS)
+    index: dict[str, int] = {w: i for i, w in enumerate(SPECIALS)}
+    unigram_prob: dict[int, tuple[float, float]] = {}
+    node_of: dict[tuple[int, ...], int] = {}
+    parent: list[int] = []
+    word: list[int] = []
+    node_order: list[int] = []
+    prob: list[float] = []
+    backoff: list[float] = []
+    section = "start"
+    seen = 0
+    order = 0
+    lineno = 0
+
+    def fail(message: str) -> CorpusError:
+        return CorpusError(f"{path}:{lineno}: {message}")
+
+    def close_section() -> None:
+        if order and seen != declared[order - 1]:
+            raise fail(f"\\data\\ declares ngram {order}={declared[order - 1]} but the \\{order}-grams: section has {seen}")
+
+    with open_text(path) as handle:
+        for lineno, line in enumerate(handle, start=1):
+            line = line.rstrip("\r\n")
+            if section == "start":
+                if line.strip() == "\\data\\":
+                    section = "data"
+                continue
+            if not line.strip():
+                continue
+            if line.startswith("\\"):
+                close_section()
+                if line.strip() == "\\end\\":
+                    section = "end"
+                    break
+                head = line.strip()
+                if not (head.startswith("\\") and head.endswith("-grams:") and head[1:-7].isdigit()):
+                    raise fail(f"expected a section header like \\2-grams:, got {line!r}")
+                k = int(head[1:-7])
+                if k != order + 1 or k > len(declared):
+                    raise fail(f"unexpected section \\{k}-grams: (after order {order}, {len(declared)} declared)")
+                if k == 2:
+                    _add_unigrams(unigram_prob, words, parent, word, node_order, prob, backoff)
+                order, seen, section = k, 0, "grams"
+                continue
+            if section == "data":
+                if not line.startswith("ngram ") or "=" not in line:
+                    raise fail(f"expected 'ngram N=COUNT' in \\data\\, got {line!r}")
+                k_text, _, n_text = line[6:].partition("=")
+                try:
+                    k, n = int(k_text), int(n_text)
+                except ValueError:
+                    raise fail(f"expected 'ngram N=COUNT' in \\data\\, got {line!r}") from None
+                if k != len(declared) + 1 or n < 0:
+                    raise fail(f"\\data\\ lists order {k} after {len(declared)} orders")
+                declared.append(n)
+                continue
+            if section != "grams":
+                raise fail(f"unexpected line {line!r}")
+            fields = line.split("\t") if "\t" in line else line.split()
+            if "\t" in line:
+                if len(fields) not in (2, 3):
+                    raise fail(f"expected 'log10prob<TAB>{order} words[<TAB>backoff]', got {line!r}")
+                gram = fields[1].split()
+                extra = fields[2:]
+            else:
+                gram = fields[1 : 1 + order]
+                extra = fields[1 + order :]
+            if len(gram) != order or len(extra) > 1:
+                raise fail(f"expected {order} words and at most one backoff, got {line!r}")
+            try:
+                p = float(fields[0])
+                b = float(extra[0]) if extra else 0.0
+            except ValueError:
+                raise fail(f"expected numbers for probability and backoff, got {line!r}") from None
+            if order == len(declared) and extra:
+                raise fail("the highest order has no backoff column")
+            seen += 1
+            if order == 1:
+                w = gram[0]
+                idx = index.get(w)
+                if idx is None:
+                    idx = index[w] = len(words)
+                    words.append(w)
+                if idx in unigram_prob:
+                    raise fail(f"duplicate unigram {w!r}")
+                unigram_prob[idx] = (p, b)
+                continue
+            try:
+                ids = tuple(index[w] for w in gram)
+            except KeyError as exc:
+                raise fail(f"word {exc.args[0]!r} is not among the unigrams") from None
+            ctx = node_of.get(ids[:-1]) if order > 2 else ids[0]
+            if ctx is None:
+                raise fail(f"context {' '.join(gram[:-1])!r} of this n-gram is not listed")
+            if ids in node_of:
+                raise fail(f"duplicate n-gram {' '.join(gram)!r}")
+            node_of[ids] = len(parent)
+            parent.append(ctx)
+            word.append(ids[-1])
+            node_order.append(order)
+            prob.append(p)
+            backoff.append(b)
+    if section == "start":
+        raise CorpusError(f"{path}: no \\data\\ section: not an ARPA file")
+    if section != "end":
+        raise CorpusError(f"{path}:{lineno}: file ends before \\end\\")
+    if order != len(declared):
+        raise CorpusError(f"{path}: \\data\\ declares {len(declared)} orders but only {order} sections follow")
+    if order == 1:
+        _add_unigrams(unigram_prob, words, parent, word, node_order, prob, backoff)
+    n = len(parent)
+    return NGramModel.from_nodes(words, order, np.asarray(parent, dtype=np.int64), np.asarray(word, dtype=np.int32),
+                                 np.asarray(node_order), np.asarray(prob), np.asarray(backoff), np.arange(n), {"source": Path(path).name})
+
+
+def _add_unigrams(unigram_prob, words, parent, word, node_order, prob, backoff) -> None:
+    """Unigram nodes are the word ids; <unk>/<s>/</s> missing from the file get log10 0 = -99."""
+    for special in SPECIALS:
+        if SPECIALS.index(special) not in unigram_prob:
+            log.warning("ARPA file has no %s unigram; adding it with probability 0", special)
+    # unigrams must come first, as nodes 0..V-1, so they are inserted ahead of the higher orders
+    assert not parent
+    for idx in range(len(words)):
+        p, b = unigram_prob.get(idx, (NGramModel.LOG_ZERO, 0.0))
+        parent.append(-1)
+        word.append(idx)
+        node_order.append(1)
+        prob.append(p)
+        backoff.append(b)

@@ -1,0 +1,263 @@
+"""Numba kernels for n-gram counting, trie building and scoring; the references live in `reference.py`.
+
+Versions (each tested against its plain-Python reference in tests/lm/test_kernels.py):
+1. `count_rows`: hash-count the "maximal n-grams" of a chunk of sentences (one per token, the
+   n-gram of at most `order` words ending there, never reaching before `<s>`), lmplz's unit.
+2. `build_trie`: turn counted rows into trie nodes (parent, word, suffix link, raw count).
+3. `build_child_table` / `score_tokens`: (parent node, word) -> node hash and backoff scoring.
+4. `merge_sorted_rows`: merge two sorted count tables, summing equal rows (spilled runs).
+Memory of each is stated in its docstring.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+EMPTY = np.int64(-1)
+
+
+@njit(cache=True, inline="always")
+def _mix(h: np.uint64) -> np.uint64:
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(0xFF51AFD7ED558CCD)
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(0xC4CEB9FE1A85EC53)
+    h ^= h >> np.uint64(33)
+    return h
+
+
+@njit(cache=True)
+def _row_hash(row) -> np.uint64:
+    h = np.uint64(0x9E3779B97F4A7C15)
+    for v in row:
+        h = _mix(h ^ np.uint64(np.int64(v) + 2))
+    return h
+
+
+@njit(cache=True, nogil=True)
+def count_rows(ids, lengths, order, table, rows, counts, n_rows):
+    """Add the maximal n-grams of sentences `ids` (flat, split by `lengths`) to the count table.
+
+    rows[r] holds one n-gram right-aligned with -1 padding on the left; `<s>` (id 1) is the
+    implicit first word of every sentence and `</s>` (id 2) the last. `table` is an open-addressing
+    index into rows (capacity a power of two, kept at most half full by the caller, who also
+    makes sure `rows` has room for one row per token). Returns the new number of rows.
+    Memory: O(distinct maximal n-grams).
+    """
+    mask = np.uint64(table.shape[0] - 1)
+    window = np.full(order, -1, dtype=np.int32)
+    pos = 0
+    for s in range(lengths.shape[0]):
+        window[:] = -1
+        window[order - 1] = 1
+        n = lengths[s]
+        for i in range(n + 1):
+            word = ids[pos + i] if i < n else 2
+            for k in range(order - 1):
+                window[k] = window[k + 1]
+            window[order - 1] = word
+            slot = _row_hash(window) & mask
+            while True:
+                r = table[slot]
+                if r == -1:
+                    rows[n_rows, :] = window
+                    counts[n_rows] = 1
+                    table[slot] = n_rows
+                    n_rows += 1
+                    break
+                same = True
+                for k in range(order):
+                    if rows[r, k] != window[k]:
+                        same = False
+                        break
+                if same:
+                    counts[r] += 1
+                    break
+                slot = (slot + np.uint64(1)) & mask
+        pos += n
+    return n_rows
+
+
+@njit(cache=True)
+def rehash_rows(rows, n_rows, capacity):
+    """A fresh row index of `capacity` slots (a power of two) over rows[:n_rows]."""
+    table = np.full(capacity, -1, dtype=np.int64)
+    mask = np.uint64(capacity - 1)
+    for r in range(n_rows):
+        slot = _row_hash(rows[r]) & mask
+        while table[slot] != -1:
+            slot = (slot + np.uint64(1)) & mask
+        table[slot] = r
+    return table
+
+
+@njit(cache=True)
+def _rows_less(a, i, b, j) -> int:
+    """-1, 0 or 1 as row a[i] sorts before, equal to or after row b[j] (lexicographic)."""
+    for k in range(a.shape[1]):
+        if a[i, k] < b[j, k]:
+            return -1
+        if a[i, k] > b[j, k]:
+            return 1
+    return 0
+
+
+@njit(cache=True, nogil=True)
+def merge_sorted_rows(rows_a, counts_a, rows_b, counts_b, out_rows, out_counts):
+    """Merge two lexicographically sorted count tables, summing equal rows; returns rows written.
+
+    Streams both inputs once, so they may be memory-mapped files. Memory: O(1) besides outputs.
+    """
+    i = j = n = 0
+    na, nb = rows_a.shape[0], rows_b.shape[0]
+    while i < na or j < nb:
+        if j >= nb:
+            c = -1
+        elif i >= na:
+            c = 1
+        else:
+            c = _rows_less(rows_a, i, rows_b, j)
+        if c < 0:
+            out_rows[n] = rows_a[i]
+            out_counts[n] = counts_a[i]
+            i += 1
+        elif c > 0:
+            out_rows[n] = rows_b[j]
+            out_counts[n] = counts_b[j]
+            j += 1
+        else:
+            out_rows[n] = rows_a[i]
+            out_counts[n] = counts_a[i] + counts_b[j]
+            i += 1
+            j += 1
+        n += 1
+    return n
+
+
+@njit(cache=True, inline="always")
+def _child_slot(keys, parent, word, vocab_size):
+    key = parent * vocab_size + word
+    mask = np.uint64(keys.shape[0] - 1)
+    slot = _mix(np.uint64(key)) & mask
+    while keys[slot] != -1 and keys[slot] != key:
+        slot = (slot + np.uint64(1)) & mask
+    return slot, key
+
+
+@njit(cache=True)
+def find_child(keys, values, parent, word, vocab_size):
+    """The node (parent, word), or -1. Unigram nodes are the word ids themselves (parent -1)."""
+    if parent < 0:
+        return np.int64(word) if 0 <= word < vocab_size else np.int64(-1)
+    slot, key = _child_slot(keys, parent, word, vocab_size)
+    return values[slot] if keys[slot] == key else np.int64(-1)
+
+
+@njit(cache=True, nogil=True)
+def build_trie(rows, counts, vocab_size, keys, values, parent, word, suffix, raw, n_nodes):
+    """Insert every suffix of every row (and the prefix chain that reaches it) as trie nodes.
+
+    Nodes 0..vocab_size-1 are the unigrams. For each row the suffixes get the row's count (each
+    n-gram occurrence ends exactly one maximal n-gram) and suffix links (node of w2..wk). `keys`
+    and `values` are the (parent, word) -> node hash, sized by the caller for the worst case.
+    Returns the number of nodes. Memory: O(distinct n-grams of all orders).
+    """
+    order = rows.shape[1]
+    below = np.full(order, -1, dtype=np.int64)  # below[k]: node of row[j+1..k]
+    here = np.full(order, -1, dtype=np.int64)  # here[k]: node of row[j..k]
+    for r in range(rows.shape[0]):
+        start = 0
+        while rows[r, start] < 0:
+            start += 1
+        below[:] = -1
+        for j in range(order - 1, start - 1, -1):
+            node = np.int64(rows[r, j])
+            here[j] = node
+            for k in range(j + 1, order):
+                slot, key = _child_slot(keys, node, rows[r, k], vocab_size)
+                if keys[slot] == key:
+                    node = values[slot]
+                else:
+                    keys[slot] = key
+                    values[slot] = n_nodes
+                    parent[n_nodes] = node
+                    word[n_nodes] = rows[r, k]
+                    suffix[n_nodes] = below[k]
+                    node = n_nodes
+                    n_nodes += 1
+                here[k] = node
+            raw[node] += counts[r]
+            below[:] = here
+    return n_nodes
+
+
+@njit(cache=True)
+def build_child_table(parent, word, vocab_size, capacity):
+    """The (parent, word) -> node hash over nodes vocab_size.. (capacity: a power of two > 2x nodes)."""
+    keys = np.full(capacity, -1, dtype=np.int64)
+    values = np.full(capacity, -1, dtype=np.int64)
+    for node in range(vocab_size, parent.shape[0]):
+        slot, key = _child_slot(keys, parent[node], word[node], vocab_size)
+        keys[slot] = key
+        values[slot] = node
+    return keys, values
+
+
+@njit(cache=True, nogil=True)
+def score_tokens(ids, lengths, bos, eos, max_order, vocab_size, keys, values, prob, backoff, out, out_order):
+    """log10 p of every scored token with backoff (KenLM's semantics), and the n-gram order used.
+
+    A sentence scores its words, plus `</s>` when `eos`; its context starts with `<s>` when
+    `bos`, else empty. OOV ids are 0 (`<unk>`). Memory: O(order) besides the outputs.
+    """
+    ctx = np.full(max_order, -1, dtype=np.int64)  # ctx[m]: node of the last m+1 words, or -1
+    new = np.full(max_order, -1, dtype=np.int64)
+    pos = 0
+    o = 0
+    for s in range(lengths.shape[0]):
+        ctx[:] = -1
+        n_ctx = 0
+        if bos and max_order > 1:
+            ctx[0] = 1
+            n_ctx = 1
+        n = lengths[s]
+        total = n + 1 if eos else n
+        for i in range(total):
+            w = ids[pos + i] if i < n else 2
+            node = np.int64(w)
+            new[0] = node
+            found = 1
+            while found < max_order and found - 1 < n_ctx:
+                child = find_child(keys, values, ctx[found - 1], w, vocab_size)
+                if child < 0:
+                    break
+                node = child
+                new[found] = child
+                found += 1
+            score = prob[node]
+            for m in range(found - 1, n_ctx):
+                score += backoff[ctx[m]]
+            out[o] = score
+            out_order[o] = found
+            o += 1
+            n_ctx = min(found, max_order - 1)
+            for m in range(n_ctx):
+                ctx[m] = new[m]
+        pos += n
+    return o
+
+
+@njit(cache=True)
+def node_orders(parent, word, vocab_size):
+    """Order and first word of every node (parents are numbered before their children)."""
+    n = parent.shape[0]
+    order = np.ones(n, dtype=np.int64)
+    first = np.empty(n, dtype=np.int32)
+    for i in range(n):
+        if i < vocab_size:
+            first[i] = word[i]
+        else:
+            order[i] = order[parent[i]] + 1
+            first[i] = first[parent[i]]
+    return order, first

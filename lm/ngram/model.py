@@ -1,0 +1,293 @@
+"""A backoff n-gram model: score sentences like KenLM, save as ARPA or a fast native npz.
+
+Nodes are numbered by order, then parent, then word, so a context's children are one slice
+and unigram nodes are the word ids. Lookups go through a (parent node, word) -> node hash
+built on first use. Memory: O(n-grams) (about 40 bytes each with the hash).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from corpuskit.document import CorpusError
+from corpuskit.files import atomic_write
+from corpuskit.lm.ngram.vocab import BOS_ID, EOS_ID, UNK_ID, Vocabulary, split_words
+
+NATIVE_FORMAT = "corpuskit.ngram/1"
+ARPA_SUFFIXES = (".arpa", ".arpa.gz", ".arpa.bz2", ".arpa.xz", ".arpa.zst")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Totals of scoring a corpus; perplexities as KenLM's `query` reports them."""
+
+    sentences: int
+    words: int  # words in the text (OOVs included), without </s>
+    oovs: int
+    log10_prob: float  # sum over scored tokens (words and </s>), OOVs included
+    log10_prob_oov: float  # the part of log10_prob that OOV tokens contribute
+
+    @property
+    def tokens(self) -> int:
+        """Scored tokens: words plus one `</s>` per sentence."""
+        return self.words + self.sentences
+
+    @property
+    def perplexity(self) -> float:
+        return 10.0 ** (-self.log10_prob / self.tokens) if self.tokens else math.nan
+
+    @property
+    def perplexity_excluding_oov(self) -> float:
+        scored = self.tokens - self.oovs
+        return 10.0 ** (-(self.log10_prob - self.log10_prob_oov) / scored) if scored else math.nan
+
+    @property
+    def cross_entropy_bits(self) -> float:
+        """Average -log2 p per scored token (OOVs included)."""
+        return -self.log10_prob / self.tokens * math.log2(10.0) if self.tokens else math.nan
+
+
+class NGramModel:
+    """log10 probabilities and backoffs of n-grams; the object every estimator and reader returns.
+
+    Query with `score` (one sentence), `score_batch` (many: the fast path), `full_scores`,
+    `evaluate`/`perplexity` (a corpus), `next_logprobs` (a distribution for decoding).
+    """
+
+    LOG_ZERO = -99.0  # ARPA's log10(0) (SRILM convention)
+
+    def __init__(self, words: Sequence[str], order: int, parent: np.ndarray, word: np.ndarray, prob: np.ndarray,
+                 backoff: np.ndarray, offsets: np.ndarray, meta: dict[str, Any] | None = None) -> None:
+        if order < 1:
+            raise ValueError(f"order must be >= 1, got {order}")
+        self.vocab = Vocabulary(list(words)[3:]) if list(words[:3]) == ["<unk>", "<s>", "</s>"] else None
+        if self.vocab is None or len(self.vocab) != len(words):
+            raise CorpusError("model vocabulary must start with <unk>, <s>, </s> and list each word once")
+        self.order = order
+        self.parent = np.ascontiguousarray(parent, dtype=np.int64)
+        self.word = np.ascontiguousarray(word, dtype=np.int32)
+        self.prob = np.ascontiguousarray(prob, dtype=np.float32)
+        self.backoff = np.ascontiguousarray(backoff, dtype=np.float32)
+        self.offsets = np.asarray(offsets, dtype=np.int64)
+        self.meta = dict(meta or {})
+        self._table: tuple[np.ndarray, np.ndarray] | None = None
+
+    # construction -------------------------------------------------------------------------
+
+    @classmethod
+    def from_nodes(cls, words: Sequence[str], order: int, parent: np.ndarray, word: np.ndarray, node_order: np.ndarray,
+                   prob: np.ndarray, backoff: np.ndarray, ids: np.ndarray, meta: dict[str, Any] | None = None) -> "NGramModel":
+        """Renumber nodes (given with their own `ids`; `parent` refers to those) into model order.
+
+        The first len(words) nodes must be the unigrams, node i being word i.
+        """
+        v = len(words)
+        n = len(parent)
+        if n < v or not np.array_equal(ids[:v], np.arange(v)):
+            raise CorpusError("every vocabulary word needs a unigram")
+        row_of = np.full(int(ids.max()) + 1 if n else 0, -1, dtype=np.int64)
+        row_of[ids] = np.arange(n)
+        parent_row = np.where(parent < 0, -1, row_of[np.maximum(parent, 0)])
+        new_id = np.empty(n, dtype=np.int64)
+        new_id[:v] = np.arange(v)
+        offsets = [0, v]
+        for k in range(2, order + 1):
+            rows_k = np.flatnonzero(node_order == k)
+            perm = np.lexsort((word[rows_k], new_id[parent_row[rows_k]]))
+            new_id[rows_k[perm]] = offsets[-1] + np.arange(len(rows_k))
+            offsets.append(offsets[-1] + len(rows_k))
+        out_parent = np.full(n, -1, dtype=np.int64)
+        out_parent[new_id] = np.where(parent_row < 0, -1, new_id[np.maximum(parent_row, 0)])
+        out_word = np.empty(n, dtype=np.int32)
+        out_word[new_id] = word
+        out_prob = np.empty(n, dtype=np.float32)
+        out_prob[new_id] = prob
+        out_backoff = np.empty(n, dtype=np.float32)
+        out_backoff[new_id] = backoff
+        return cls(words, order, out_parent, out_word, out_prob, out_backoff, np.asarray(offsets), meta)
+
+    @property
+    def words(self) -> list[str]:
+        return self.vocab.words  # type: ignore[union-attr]
+
+    def __len__(self) -> int:
+        return len(self.parent)
+
+    def counts(self) -> list[int]:
+        """Number of n-grams of each order (ARPA's `\\data\\` section)."""
+        return [int(b - a) for a, b in zip(self.offsets[:-1], self.offsets[1:])]
+
+    def __repr__(self) -> str:
+        return f"NGramModel(order={self.order}, vocab={len(self.words)}, ngrams={self.counts()}, smoothing={self.meta.get('smoothing')!r})"
+
+    def _child_table(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._table is None:
+            from corpuskit.lm.ngram import kernels
+
+            capacity = 1 << max(4, (2 * max(len(self) - len(self.words), 1)).bit_length())
+            self._table = kernels.build_child_table(self.parent, self.word, len(self.words), capacity)
+        return self._table
+
+    def ngrams(self, order: int) -> Iterator[tuple[tuple[int, ...], float, float]]:
+        """(word ids, log10 prob, log10 backoff) of every n-gram of one order, in model order."""
+        start, stop = self.offsets[order - 1], self.offsets[order]
+        for node in range(start, stop):
+            ids = []
+            at = node
+            while at >= 0:
+                ids.append(int(self.word[at]))
+                at = self.parent[at]
+            yield tuple(reversed(ids)), float(self.prob[node]), float(self.backoff[node])
+
+    # scoring ------------------------------------------------------------------------------
+
+    def encode(self, sentences: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Word ids (OOV -> 0) of sentences split like KenLM, flat, and each sentence's length."""
+        return self.vocab.encode_fixed(sentences)  # type: ignore[union-attr]
+
+    def score_ids(self, ids: np.ndarray, lengths: np.ndarray, bos: bool = True, eos: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """log10 p of every scored token and the length of the n-gram that matched."""
+        from corpuskit.lm.ngram import kernels
+
+        keys, values = self._child_table()
+        total = int(lengths.sum()) + (len(lengths) if eos else 0)
+        out = np.empty(total, dtype=np.float64)
+        out_order = np.empty(total, dtype=np.int32)
+        kernels.score_tokens(np.ascontiguousarray(ids, dtype=np.int32), np.ascontiguousarray(lengths, dtype=np.int64), bool(bos), bool(eos),
+                             self.order, len(self.words), keys, values, self.prob, self.backoff, out, out_order)
+        return out, out_order
+
+    def score_batch(self, sentences: Iterable[str], bos: bool = True, eos: bool = True) -> np.ndarray:
+        """Total log10 probability of each sentence (KenLM's `score(s, bos, eos)`), as an array."""
+        ids, lengths = self.encode(sentences)
+        scores, _ = self.score_ids(ids, lengths, bos, eos)
+        per = lengths + (1 if eos else 0)
+        ends = np.cumsum(per)
+        sums = np.concatenate([[0.0], np.cumsum(scores)])
+        return sums[ends] - sums[ends - per]
+
+    def score(self, sentence: str, bos: bool = True, eos: bool = True) -> float:
+        """log10 probability of one sentence, with `<s>` context and `</s>` as asked."""
+        return float(self.score_batch([sentence], bos, eos)[0])
+
+    def full_scores(self, sentence: str, bos: bool = True, eos: bool = True) -> list[tuple[float, int, bool]]:
+        """(log10 p, matched n-gram length, is OOV) per scored token, like KenLM's `full_scores`."""
+        ids, lengths = self.encode([sentence])
+        scores, orders = self.score_ids(ids, lengths, bos, eos)
+        oov = np.concatenate([ids == UNK_ID, [False] if eos else []]).astype(bool)
+        return [(float(s), int(o), bool(u)) for s, o, u in zip(scores, orders, oov)]
+
+    def evaluate(self, sentences: Iterable[str], chunk: int = 10_000) -> Evaluation:
+        """Score a corpus streaming in chunks. Memory: O(chunk)."""
+        n_sent = words = oovs = 0
+        logp = logp_oov = 0.0
+        batch: list[str] = []
+
+        def flush() -> None:
+            nonlocal n_sent, words, oovs, logp, logp_oov
+            ids, lengths = self.encode(batch)
+            scores, _ = self.score_ids(ids, lengths, True, True)
+            is_oov = np.zeros(len(scores), dtype=bool)
+            word_pos = np.arange(len(ids)) + np.repeat(np.arange(len(lengths)), lengths)
+            is_oov[word_pos] = ids == UNK_ID
+            n_sent += len(lengths)
+            words += len(ids)
+            oovs += int(is_oov.sum())
+            logp += float(scores.sum())
+            logp_oov += float(scores[is_oov].sum())
+            batch.clear()
+
+        for sentence in sentences:
+            batch.append(sentence)
+            if len(batch) >= chunk:
+                flush()
+        if batch:
+            flush()
+        return Evaluation(n_sent, words, oovs, logp, logp_oov)
+
+    def perplexity(self, sentences: Iterable[str] | str) -> float:
+        """Perplexity over sentences, OOVs included, `</s>` counted (KenLM's convention)."""
+        if isinstance(sentences, str):
+            sentences = [sentences]
+        return self.evaluate(sentences).perplexity
+
+    # decoding -----------------------------------------------------------------------------
+
+    def context_nodes(self, history: Sequence[int]) -> list[int]:
+        """Nodes of the longest suffixes of `history` (word ids) that are n-grams, shortest first."""
+        from corpuskit.lm.ngram import kernels
+
+        keys, values = self._child_table()
+        v = len(self.words)
+        nodes: list[int] = []
+        for m in range(1, min(len(history), self.order - 1) + 1):
+            node = int(history[-m])
+            for w in history[len(history) - m + 1 :]:
+                node = int(kernels.find_child(keys, values, node, int(w), v))
+                if node < 0:
+                    break
+            if node < 0:
+                break
+            nodes.append(node)
+        return nodes
+
+    def next_log10probs(self, history: Sequence[int]) -> np.ndarray:
+        """log10 p(w | history) for every word id w (`<s>` gets LOG_ZERO). Memory: O(vocabulary)."""
+        v = len(self.words)
+        scores = self.prob[:v].astype(np.float64)
+        for node in self.context_nodes(history):
+            k = self._node_order(node)
+            start, stop = self.offsets[k], self.offsets[k + 1]
+            lo = start + np.searchsorted(self.parent[start:stop], node, side="left")
+            hi = start + np.searchsorted(self.parent[start:stop], node, side="right")
+            scores += self.backoff[node]
+            scores[self.word[lo:hi]] = self.prob[lo:hi]
+        scores[BOS_ID] = self.LOG_ZERO
+        return scores
+
+    def _node_order(self, node: int) -> int:
+        return int(np.searchsorted(self.offsets, node, side="right"))
+
+    def sentence_ids(self, text: str) -> list[int]:
+        """Word ids of a text (OOV -> `<unk>`)."""
+        index = self.vocab.index  # type: ignore[union-attr]
+        return [index.get(w, UNK_ID) for w in split_words(text)]
+
+    # files ------------------------------------------------------------------------------------
+
+    def save(self, path: str | Path) -> None:
+        """ARPA when the name ends in .arpa (optionally compressed), else the native npz format."""
+        if str(path).endswith(ARPA_SUFFIXES):
+            from corpuskit.lm.ngram.arpa import write_arpa
+
+            write_arpa(self, path)
+            return
+        meta = {"format": NATIVE_FORMAT, "order": self.order, "words": self.words, "meta": self.meta}
+        with atomic_write(path, "wb") as handle:
+            np.savez(handle, parent=self.parent, word=self.word, prob=self.prob, backoff=self.backoff, offsets=self.offsets,
+                     meta=np.frombuffer(json.dumps(meta, ensure_ascii=False).encode(), dtype=np.uint8))
+
+    @classmethod
+    def load(cls, path: str | Path) -> "NGramModel":
+        """Read an ARPA file (.arpa, .arpa.gz, ...) or a native .npz model."""
+        with open(path, "rb") as handle:
+            magic = handle.read(4)
+        if magic != b"PK\x03\x04":
+            from corpuskit.lm.ngram.arpa import read_arpa
+
+            return read_arpa(path)
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(bytes(data["meta"]).decode())
+            if meta.get("format") != NATIVE_FORMAT:
+                raise CorpusError(f"{path}: not a corpuskit n-gram model (format {meta.get('format')!r})")
+            return cls(meta["words"], meta["order"], data["parent"], data["word"], data["prob"], data["backoff"], data["offsets"], meta["meta"])
+
+
+__all__ = ["ARPA_SUFFIXES", "EOS_ID", "Evaluation", "NGramModel"]

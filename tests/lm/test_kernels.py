@@ -1,0 +1,136 @@
+"""Each numba kernel against its plain-Python reference on fresh random inputs, odd sizes and edges."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from corpuskit.lm.ngram import kernels
+from corpuskit.lm.ngram.counting import NGramCounts, aggregate, count_ngrams
+from corpuskit.lm.ngram.reference import count_rows_ref, ngram_counts_ref, score_ref
+
+
+def random_sentences(rng: np.random.Generator, n: int, vocab: int) -> list[list[int]]:
+    return [list(rng.integers(3, vocab, size=int(rng.integers(0, 9)))) for _ in range(n)]
+
+
+def rows_to_counter(rows: np.ndarray, counts: np.ndarray) -> Counter:
+    return Counter({tuple(int(x) for x in row if x >= 0): int(c) for row, c in zip(rows, counts)})
+
+
+def kernel_count(sentences: list[list[int]], order: int) -> tuple[np.ndarray, np.ndarray]:
+    ids = np.asarray([w for s in sentences for w in s], dtype=np.int32)
+    lengths = np.asarray([len(s) for s in sentences], dtype=np.int64)
+    capacity = 1 << (2 * (len(ids) + len(sentences)) + 2).bit_length()
+    table = np.full(capacity, -1, dtype=np.int64)
+    rows = np.empty((capacity // 2, order), dtype=np.int32)
+    counts = np.empty(capacity // 2, dtype=np.int64)
+    n = kernels.count_rows(ids, lengths, order, table, rows, counts, 0)
+    return rows[:n], counts[:n]
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 5])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_count_rows_matches_reference(order: int, seed: int) -> None:
+    rng = np.random.default_rng(seed + 100 * order)
+    sentences = random_sentences(rng, 37 + seed, vocab=9)
+    rows, counts = kernel_count(sentences, order)
+    assert rows_to_counter(rows, counts) == count_rows_ref(sentences, order)
+
+
+def test_count_rows_edge_cases() -> None:
+    rows, counts = kernel_count([[], [], [5]], 3)
+    assert rows_to_counter(rows, counts) == Counter({(1, 2): 2, (1, 5): 1, (1, 5, 2): 1})
+
+
+@pytest.mark.parametrize("order", [2, 3, 4])
+def test_build_trie_raw_counts_and_suffix_links(order: int) -> None:
+    rng = np.random.default_rng(order)
+    sentences = random_sentences(rng, 51, vocab=8)
+    rows, counts = aggregate(*kernel_count(sentences, order))
+    vocab = 8
+    bound = vocab + rows.shape[0] * order
+    capacity = 1 << (4 * bound).bit_length()
+    keys = np.full(capacity, -1, dtype=np.int64)
+    values = np.full(capacity, -1, dtype=np.int64)
+    parent = np.full(bound, -1, dtype=np.int64)
+    word = np.empty(bound, dtype=np.int32)
+    word[:vocab] = np.arange(vocab)
+    suffix = np.full(bound, -1, dtype=np.int64)
+    raw = np.zeros(bound, dtype=np.int64)
+    n = kernels.build_trie(rows, counts, vocab, keys, values, parent, word, suffix, raw, vocab)
+
+    def gram(node: int) -> tuple[int, ...]:
+        out = []
+        while node >= 0:
+            out.append(int(word[node]))
+            node = int(parent[node])
+        return tuple(reversed(out))
+
+    got = {gram(i): int(raw[i]) for i in range(n) if raw[i] or i >= vocab}
+    expected = {g: c for g, c in ngram_counts_ref(count_rows_ref(sentences, order)).items() if c or len(g) > 1}
+    assert got == expected
+    for i in range(vocab, n):
+        assert gram(int(suffix[i])) == gram(i)[1:]
+
+
+def test_merge_sorted_rows_matches_counter() -> None:
+    rng = np.random.default_rng(7)
+    a = aggregate(rng.integers(0, 4, size=(31, 3)).astype(np.int32), rng.integers(1, 5, size=31))
+    b = aggregate(rng.integers(0, 4, size=(17, 3)).astype(np.int32), rng.integers(1, 5, size=17))
+    out_rows = np.empty((48, 3), dtype=np.int32)
+    out_counts = np.empty(48, dtype=np.int64)
+    n = kernels.merge_sorted_rows(a[0], a[1], b[0], b[1], out_rows, out_counts)
+    assert rows_to_counter(out_rows[:n], out_counts[:n]) == rows_to_counter(*a) + rows_to_counter(*b)
+    assert (np.diff(np.lexsort(out_rows[:n].T[::-1])) > 0).all()  # still sorted and unique
+
+
+def test_spilling_to_disk_gives_the_same_counts(tmp_path) -> None:
+    rng = np.random.default_rng(3)
+    texts = [" ".join(f"t{w}" for w in rng.integers(0, 30, size=int(rng.integers(0, 15)))) for _ in range(700)]
+    in_memory = count_ngrams(iter(texts), 3)
+    spilled = count_ngrams(iter(texts), 3, memory_mb=0.05, spill_dir=tmp_path, chunk_lines=50)
+    assert len(list(tmp_path.glob("run*.rows.npy"))) > 2
+    assert spilled.words == in_memory.words
+    assert np.array_equal(spilled.rows, in_memory.rows) and np.array_equal(spilled.counts, in_memory.counts)
+
+
+def test_counts_merge_and_save_round_trip(tmp_path) -> None:
+    texts = ["a b c", "b c d", "a b"]
+    whole = count_ngrams(texts, 3)
+    merged = count_ngrams(texts[:2], 3).merge(count_ngrams(texts[2:], 3))
+    as_words = lambda c: Counter({tuple(c.words[x] for x in r if x >= 0): int(n) for r, n in zip(c.rows, c.counts)})  # noqa: E731
+    assert as_words(merged) == as_words(whole)
+    whole.save(tmp_path / "c.npz")
+    again = NGramCounts.load(tmp_path / "c.npz")
+    assert again.words == whole.words and np.array_equal(again.rows, whole.rows) and again.tokens == 8
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+@pytest.mark.parametrize("bos,eos", [(True, True), (False, True), (True, False), (False, False)])
+def test_score_tokens_matches_textbook_backoff(order: int, bos: bool, eos: bool) -> None:
+    rng = np.random.default_rng(order * 10 + bos * 2 + eos)
+    vocab = 7
+    ngrams: dict[tuple, tuple[float, float]] = {(w,): (float(-rng.uniform(0.1, 3)), float(-rng.uniform(0, 1))) for w in range(vocab)}
+    for k in range(2, order + 1):  # random closed set of n-grams: each one's prefix and suffix present
+        for _ in range(25):
+            base = [g for g in ngrams if len(g) == k - 1]
+            g = base[rng.integers(len(base))] + (int(rng.integers(0, vocab)),)
+            if g[1:] in ngrams:
+                ngrams[g] = (float(-rng.uniform(0.1, 3)), float(-rng.uniform(0, 1)) if k < order else 0.0)
+    from corpuskit.lm.ngram.model import NGramModel
+
+    words = ["<unk>", "<s>", "</s>"] + [f"x{i}" for i in range(3, vocab)]
+    grams = sorted(ngrams, key=len)
+    node_of = {g: i for i, g in enumerate(grams)}
+    parent = np.asarray([-1 if len(g) == 1 else node_of[g[:-1]] for g in grams])
+    model = NGramModel.from_nodes(words, order, parent, np.asarray([g[-1] for g in grams]), np.asarray([len(g) for g in grams]),
+                                  np.asarray([ngrams[g][0] for g in grams]), np.asarray([ngrams[g][1] for g in grams]), np.arange(len(grams)))
+    sentences = [list(rng.integers(0, vocab, size=int(rng.integers(0, 11)))) for _ in range(23)]
+    ids = np.asarray([w for s in sentences for w in s], dtype=np.int32)
+    lengths = np.asarray([len(s) for s in sentences], dtype=np.int64)
+    got, _ = model.score_ids(ids, lengths, bos, eos)
+    expected = [x for s in sentences for x in score_ref(s, ngrams, order, bos, eos)]
+    np.testing.assert_allclose(got, expected, atol=1e-5)
