@@ -218,7 +218,7 @@ def run_unit(config: PipelineConfig, stage: int, shard: int, source: str, progre
     prefix = f"part-{shard:05d}"
     for stale in out_dir.glob(f"{prefix}-*"):
         stale.unlink()  # leftovers of an interrupted attempt at this unit
-    counts = UnitCounts(stage=stage, shard=shard, source=source)
+    counts = UnitCounts(stage=stage, shard=shard, source=source, labels=[spec.label for spec in specs])
     documents = _source_documents(config, stage, shard, source)
     kept = _apply(steps, specs, documents, counts, config.on_error, progress)
     if last:
@@ -244,7 +244,8 @@ def _source_documents(config: PipelineConfig, stage: int, shard: int, source: st
 class UnitCounts:
     """What happened to every document of one unit; the sums make the run summary."""
 
-    def __init__(self, stage: int, shard: int, source: str) -> None:
+    def __init__(self, stage: int, shard: int, source: str, labels: list[str]) -> None:
+        self.labels = labels
         self.stage = stage
         self.shard = shard
         self.source = source
@@ -252,7 +253,7 @@ class UnitCounts:
         self.kept = 0
         self.dropped: Counter[str] = Counter()  # "step: reason"
         self.errored: Counter[str] = Counter()
-        self.entered: Counter[str] = Counter()  # documents that reached each step
+        self.entered = [0] * len(labels)  # documents that reached each step of the stage
         self.counters: dict[str, dict[str, int]] = {}
         self.examples: dict[str, str] = {}  # first location per error reason
         self.files: list[dict[str, Any]] = []
@@ -266,7 +267,7 @@ class UnitCounts:
             "kept": self.kept,
             "dropped": dict(self.dropped),
             "errored": dict(self.errored),
-            "entered": dict(self.entered),
+            "entered": dict(zip(self.labels, self.entered)),
             "counters": self.counters,
             "examples": self.examples,
             "files": self.files,
@@ -312,8 +313,8 @@ def _apply(
 
 def _through_steps(steps: list[Step], specs: list[StepSpec], doc: Document, counts: UnitCounts, on_error: str) -> Document | None:
     """One document through the steps: the document if kept, None if dropped or errored (counted)."""
-    for step, spec in zip(steps, specs):
-        counts.entered[spec.label] += 1
+    for index, (step, spec) in enumerate(zip(steps, specs)):
+        counts.entered[index] += 1
         try:
             result = step.process(doc)
         except Exception as exc:  # noqa: BLE001 - a step failing on one document must not stop the run
