@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import ClassVar, Literal
 
+from corpuskit.document import CorpusError
 from corpuskit.lm.ngram.counting import NGramCounts, count_ngrams
 from corpuskit.lm.ngram.model import NGramModel
 
@@ -62,6 +63,8 @@ class NGramTrainer:
             raise ValueError(f"counts are of order {counts.order}, the trainer's order is {cfg.order}")
         if cfg.min_count > 1 or cfg.vocabulary is not None:
             counts = counts.restrict_vocabulary(cfg.min_count, cfg.vocabulary)
+            if len(counts.words) <= 3:
+                raise CorpusError(f"no word of the corpus is in the vocabulary ({counts.tokens} tokens all became <unk>)")
         model = estimate(counts, cfg.smoothing, cfg.prune or None, cfg.add_k, cfg.stupid_alpha, cfg.discount_fallback)
         model.meta["config"] = asdict(cfg) | {"vocabulary": None if cfg.vocabulary is None else len(cfg.vocabulary)}
         log.info("trained %r", model)

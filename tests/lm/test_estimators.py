@@ -1,0 +1,102 @@
+"""Every smoothing gives the distribution it promises; pruning, vocabularies and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from corpuskit.document import CorpusError
+from corpuskit.lm.ngram import NGramModel, NGramTrainer, count_ngrams
+from corpuskit.trainer import Model, Trainer
+
+
+def total_mass(model: NGramModel, history: list[int]) -> float:
+    p = 10.0 ** model.next_log10probs(history)
+    p[1] = 0.0  # <s> is never predicted
+    return float(p.sum())
+
+
+def histories(model: NGramModel, sentences: list[str]) -> list[list[int]]:
+    out = [[1]]
+    for s in sentences[:15]:
+        ids = [1, *model.sentence_ids(s)]
+        out += [ids[: i + 1] for i in range(len(ids))]
+    return out + [[1, 0], [5, 7, 9]]
+
+
+@pytest.mark.parametrize("smoothing,options", [("mkn", {}), ("kn", {}), ("addk", {"add_k": 0.5}),
+                                               ("mkn", {"prune": [0, 1, 1]}), ("kn", {"prune": [0, 0, 2]}), ("addk", {"prune": [0, 1, 1]})])
+def test_distributions_sum_to_one(train_sentences, smoothing, options) -> None:
+    model = NGramTrainer(order=3, smoothing=smoothing, **options).train(train_sentences)
+    for history in histories(model, train_sentences):
+        assert total_mass(model, history) == pytest.approx(1.0, abs=1e-4), history
+
+
+def test_pruning_drops_rare_ngrams_and_keeps_contexts(train_sentences) -> None:
+    full = NGramTrainer(order=3).train(train_sentences)
+    pruned = NGramTrainer(order=3, prune=[0, 1, 1]).train(train_sentences)
+    assert pruned.counts()[0] == full.counts()[0]
+    assert pruned.counts()[1] < full.counts()[1] and pruned.counts()[2] < full.counts()[2]
+    counts = count_ngrams(train_sentences, 3)
+    seen_once = {tuple(r[r >= 0]) for r, c in zip(counts.rows, counts.counts) if c == 1 and (r >= 0).all()}
+    kept = {g for g, _, _ in pruned.ngrams(3)}
+    assert not (kept & seen_once)  # a trigram seen once as a maximal n-gram never survives
+
+
+def test_mle_and_stupid_backoff_by_hand() -> None:
+    texts = ["a b", "a b", "a c"]
+    mle = NGramTrainer(order=2, smoothing="mle").train(texts)
+    ids = mle.vocab.index
+    probs = 10.0 ** mle.next_log10probs([ids["a"]])
+    assert probs[ids["b"]] == pytest.approx(2 / 3) and probs[ids["c"]] == pytest.approx(1 / 3)
+    assert mle.full_scores("a")[1][0] < -90  # </s> never follows a: probability 0 (log10 -99)
+    stupid = NGramTrainer(order=2, smoothing="stupid", stupid_alpha=0.4).train(texts)
+    # S(</s> | a) = 0.4 * c(</s>) / N; N = 9 tokens with </s>, 3 of them </s>
+    assert stupid.full_scores("a")[1][0] == pytest.approx(np.log10(0.4 * 3 / 9), abs=1e-6)
+    assert stupid.full_scores("a")[0][0] == pytest.approx(0.0, abs=1e-6)  # S(a | <s>) = 3/3
+
+
+def test_trainer_protocol_and_native_round_trip(train_sentences, test_sentences, tmp_path) -> None:
+    trainer = NGramTrainer(order=3)
+    assert isinstance(trainer, Trainer)
+    model = trainer.train(iter(train_sentences))
+    assert isinstance(model, Model)
+    model.save(tmp_path / "m.npz")
+    again = NGramModel.load(tmp_path / "m.npz")
+    np.testing.assert_array_equal(again.score_batch(test_sentences), model.score_batch(test_sentences))
+    assert again.meta["smoothing"] == "mkn" and again.counts() == model.counts()
+
+
+def test_counts_can_be_precomputed_and_merged(train_sentences) -> None:
+    whole = NGramTrainer(order=3).train(train_sentences)
+    half = len(train_sentences) // 2
+    merged = count_ngrams(train_sentences[:half], 3).merge(count_ngrams(train_sentences[half:], 3))
+    model = NGramTrainer(order=3).train_counts(merged)
+    sample = train_sentences[:30]
+    np.testing.assert_allclose(model.score_batch(sample), whole.score_batch(sample), atol=1e-5)
+
+
+def test_bad_input_is_a_clear_error(train_sentences) -> None:
+    with pytest.raises(CorpusError, match="empty corpus"):
+        NGramTrainer(order=3).train(iter([]))
+    with pytest.raises(ValueError, match="order must be >= 1"):
+        NGramTrainer(order=0)
+    with pytest.raises(CorpusError, match="discount"):
+        NGramTrainer(order=3).train(["a b c", "a b d"])
+    assert NGramTrainer(order=3, discount_fallback=True).train(["a b c", "a b d"]).order == 3
+    with pytest.raises(ValueError, match="must not decrease"):
+        NGramTrainer(order=3, prune=[0, 2, 1]).train(train_sentences)
+    with pytest.raises(ValueError, match="unigrams cannot be pruned"):
+        NGramTrainer(order=3, prune=[1, 1, 1]).train(train_sentences)
+    with pytest.raises(CorpusError, match="no word of the corpus"):
+        NGramTrainer(order=2, vocabulary=["x", "y"]).train(["a b", "c"])
+    with pytest.raises(ValueError, match="unknown smoothing"):
+        NGramTrainer(order=3, smoothing="witten-bell")
+
+
+def test_text_with_no_word_in_vocabulary_scores_as_unk(train_sentences) -> None:
+    model = NGramTrainer(order=3).train(train_sentences)
+    ev = model.evaluate(["zzz yyy", "qqq"])
+    assert ev.oovs == 3 and ev.words == 3
+    assert not np.isnan(ev.perplexity_excluding_oov) and ev.tokens - ev.oovs == 2  # the two </s>
+    assert ev.perplexity > model.evaluate(train_sentences[:5]).perplexity
