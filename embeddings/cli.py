@@ -1,0 +1,182 @@
+"""`corpuskit embed`: train word vectors, query them, evaluate them, plot them.
+
+Only click is imported here; numba, gensim and matplotlib load inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import click
+
+MODELS = ("word2vec", "glove", "fasttext")
+FORMATS = ("npz", "word2vec", "word2vec-binary")
+
+
+@click.group("embed")
+def embed() -> None:
+    """Word embeddings: word2vec, GloVe, fastText; similarity, analogies, evaluation, plots.
+
+    \b
+    Examples:
+      corpuskit embed train corpus.txt -o vectors.npz --model word2vec --arch sg --epochs 5
+      corpuskit embed similar vectors.npz king --topn 10
+      corpuskit embed analogy vectors.npz man king woman      # man : king :: woman : ?
+      corpuskit embed evaluate vectors.npz
+      corpuskit embed plot vectors.npz king queen man woman -o words.png
+    """
+
+
+def _load(path: str):
+    from corpuskit.document import CorpusError
+    from corpuskit.embeddings.keyed_vectors import KeyedVectors
+
+    try:
+        return KeyedVectors.load(path)
+    except (CorpusError, OSError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@embed.command("train")
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Vectors file (.npz native, .bin word2vec binary, .txt/.vec text).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None, help="Override the format the extension implies.")
+@click.option("--model", type=click.Choice(MODELS), default="word2vec", show_default=True)
+@click.option("--arch", type=click.Choice(["sg", "cbow"]), default="sg", show_default=True, help="word2vec/fastText: skip-gram or CBOW.")
+@click.option("--loss", type=click.Choice(["ns", "hs"]), default="ns", show_default=True, help="Negative sampling or hierarchical softmax.")
+@click.option("--dim", default=100, show_default=True)
+@click.option("--window", default=None, type=int, help="Context window (default 5; GloVe 10).")
+@click.option("--min-count", default=5, show_default=True)
+@click.option("--max-vocab-size", default=None, type=int, help="Keep only this many most frequent words.")
+@click.option("--negative", default=5, show_default=True)
+@click.option("--sample", default=1e-3, show_default=True, help="Sub-sampling threshold for frequent words (0: off).")
+@click.option("--epochs", default=None, type=int, help="Passes over the corpus (default 5; GloVe 15).")
+@click.option("--alpha", default=None, type=float, help="Initial learning rate (word2vec/fastText 0.025; GloVe eta 0.05).")
+@click.option("--workers", default=os.cpu_count() or 1, show_default=True)
+@click.option("--seed", default=1, show_default=True)
+@click.option("--minn", default=3, show_default=True, help="fastText: shortest character n-gram.")
+@click.option("--maxn", default=6, show_default=True, help="fastText: longest character n-gram.")
+@click.option("--bucket", default=2_000_000, show_default=True, help="fastText: n-gram hash rows.")
+@click.option("--x-max", default=100.0, show_default=True, help="GloVe: weighting cap.")
+@click.option("--memory-mb", default=512, show_default=True, help="GloVe: co-occurrence counting memory before spilling to disk.")
+@click.option("--text-field", default="text", show_default=True, help="JSONL/Parquet field holding the text.")
+@click.option("--no-lowercase", is_flag=True, help="Keep case when tokenising.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def train_cmd(inputs, output, fmt, model, arch, loss, dim, window, min_count, max_vocab_size, negative, sample, epochs, alpha,
+              workers, seed, minn, maxn, bucket, x_max, memory_mb, text_field, no_lowercase, quiet) -> None:
+    """Train vectors on INPUT files (text, JSONL, Parquet, WARC, pipeline output folders...).
+
+    \b
+    Example:
+      corpuskit embed train data/*.jsonl.gz -o vectors.bin --model fasttext --dim 100 --workers 4
+    """
+    from corpuskit.document import CorpusError
+    from corpuskit.embeddings.formats import save_vectors
+    from corpuskit.readers import iter_texts
+
+    common = dict(dim=dim, min_count=min_count, max_vocab_size=max_vocab_size, workers=workers, seed=seed, lowercase=not no_lowercase)
+    if window is not None:
+        common["window"] = window
+    if epochs is not None:
+        common["epochs"] = epochs
+    if model == "glove":
+        from corpuskit.embeddings.glove import GloVeTrainer
+
+        trainer = GloVeTrainer(x_max=x_max, memory_mb=memory_mb, **common, **({"eta": alpha} if alpha else {}))
+    else:
+        options = dict(arch=arch, loss=loss, negative=negative, sample=sample, **common, **({"alpha": alpha} if alpha else {}))
+        if model == "fasttext":
+            from corpuskit.embeddings.fasttext import FastTextTrainer
+
+            trainer = FastTextTrainer(minn=minn, maxn=maxn, bucket=bucket, **options)
+        else:
+            from corpuskit.embeddings.word2vec import Word2VecTrainer
+
+            trainer = Word2VecTrainer(**options)
+    try:
+        kv = trainer.train(iter_texts(list(inputs), text_field=text_field), progress=not quiet)
+    except (CorpusError, FileNotFoundError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    save_vectors(kv, output, fmt)
+    click.echo(f"vocabulary: {len(kv)} words, dim {kv.vector_size}")
+    for report in trainer.history:
+        click.echo(f"epoch {report.epoch}: loss {report.loss:.4f}, {report.words_per_second:,.0f} words/s")
+    click.echo(f"wrote {output}")
+
+
+@embed.command("similar")
+@click.argument("vectors", type=click.Path(exists=True, dir_okay=False))
+@click.argument("word")
+@click.option("--topn", default=10, show_default=True)
+def similar_cmd(vectors: str, word: str, topn: int) -> None:
+    """Nearest words to WORD by cosine similarity."""
+    kv = _load(vectors)
+    try:
+        results = kv.most_similar(word, topn=topn)
+    except KeyError as exc:
+        raise click.ClickException(exc.args[0]) from None
+    for neighbour, score in results:
+        click.echo(f"{neighbour}\t{score:.4f}")
+
+
+@embed.command("analogy")
+@click.argument("vectors", type=click.Path(exists=True, dir_okay=False))
+@click.argument("a")
+@click.argument("b")
+@click.argument("c")
+@click.option("--topn", default=5, show_default=True)
+@click.option("--method", type=click.Choice(["add", "mul"]), default="add", show_default=True, help="3CosAdd or 3CosMul.")
+def analogy_cmd(vectors: str, a: str, b: str, c: str, topn: int, method: str) -> None:
+    """A : B :: C : ?  (e.g. man king woman -> queen)."""
+    kv = _load(vectors)
+    try:
+        results = kv.analogy(a, b, c, topn=topn, method=method)
+    except KeyError as exc:
+        raise click.ClickException(exc.args[0]) from None
+    for word, score in results:
+        click.echo(f"{word}\t{score:.4f}")
+
+
+@embed.command("evaluate")
+@click.argument("vectors", type=click.Path(exists=True, dir_okay=False))
+@click.option("--analogies", default=None, type=click.Path(exists=True, dir_okay=False), help="questions-words format (default: gensim's copy).")
+@click.option("--pairs", multiple=True, type=click.Path(exists=True, dir_okay=False), help="word-pair files (default: wordsim353 and simlex999 from gensim).")
+@click.option("--restrict-vocab", default=30_000, show_default=True, help="Analogies consider only this many most frequent words.")
+@click.option("--method", type=click.Choice(["add", "mul"]), default="add", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def evaluate_cmd(vectors: str, analogies: str | None, pairs: tuple[str, ...], restrict_vocab: int, method: str, as_json: bool) -> None:
+    """Analogy accuracy (per section and total) and word-pair Spearman correlations."""
+    from corpuskit.embeddings.evaluate import DEFAULT_ANALOGIES, DEFAULT_PAIRS, default_dataset, evaluate_analogies, evaluate_word_pairs
+
+    kv = _load(vectors)
+    analogy_path = analogies or default_dataset(DEFAULT_ANALOGIES)
+    pair_paths = list(pairs) or [default_dataset(name) for name in DEFAULT_PAIRS]
+    result = evaluate_analogies(kv, analogy_path, restrict_vocab=restrict_vocab, method=method)
+    pair_results = {os.path.basename(str(p)): evaluate_word_pairs(kv, p) for p in pair_paths}
+    if as_json:
+        click.echo(json.dumps({"analogies": result.to_dict(), "pairs": {k: v.to_dict() for k, v in pair_results.items()}}, indent=2))
+        return
+    for section in result.sections:
+        click.echo(f"{section.name:32s} {section.accuracy:7.2%}  ({section.correct}/{section.total})")
+    click.echo(f"{'analogies total':32s} {result.accuracy:7.2%}  ({result.correct}/{result.covered}; {result.covered}/{result.questions} questions covered)")
+    for name, pr in pair_results.items():
+        click.echo(f"{name:32s} spearman {pr.spearman:.4f}  ({pr.covered}/{pr.pairs} pairs covered)")
+
+
+@embed.command("plot")
+@click.argument("vectors", type=click.Path(exists=True, dir_okay=False))
+@click.argument("words", nargs=-1, required=True)
+@click.option("-o", "--output", default="words.png", show_default=True, type=click.Path(dir_okay=False))
+@click.option("--method", type=click.Choice(["pca", "tsne"]), default="pca", show_default=True)
+@click.option("--seed", default=0, show_default=True)
+def plot_cmd(vectors: str, words: tuple[str, ...], output: str, method: str, seed: int) -> None:
+    """Picture of WORDS in 2-D (PCA or t-SNE of their unit vectors)."""
+    from corpuskit.embeddings.plot import plot_words
+
+    kv = _load(vectors)
+    missing = [w for w in words if w not in kv]
+    if missing:
+        raise click.ClickException(f"not in the vocabulary: {', '.join(missing)}")
+    plot_words(kv, list(words), output, method=method, seed=seed)
+    click.echo(f"wrote {output}")
