@@ -123,3 +123,37 @@ def signatures_from_hashes(hashes, offsets, a, b, sig):
             sig[d, k] = np.uint32(0xFFFFFFFF)
         for i in range(offsets[d], offsets[d + 1]):
             _permute_min(np.uint64(hashes[i]), a, b, sig[d])
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def bottom_k_from_bytes(buf, offsets, ngram, out, lengths):
+    """out[d, :lengths[d]] = the k smallest distinct shingle hashes of document d, ascending.
+
+    Same word and shingle hashing as `signatures_from_bytes`; k = out.shape[1].
+    """
+    n_docs = offsets.shape[0] - 1
+    k = out.shape[1]
+    for d in prange(n_docs):
+        start = offsets[d]
+        end = offsets[d + 1]
+        words = np.empty((end - start) // 2 + 1, dtype=np.uint64)
+        n_words = _word_hashes(buf, start, end, words)
+        if n_words == 0:
+            lengths[d] = 0
+            continue
+        count = 1 if n_words < ngram else n_words - ngram + 1
+        hashes = np.empty(count, dtype=np.uint32)
+        if n_words < ngram:
+            hashes[0] = np.uint32(_shingle_hash(words, 0, n_words))
+        else:
+            for i in range(count):
+                hashes[i] = np.uint32(_shingle_hash(words, i, i + ngram))
+        hashes.sort()
+        n = 0
+        for i in range(count):
+            if n == k:
+                break
+            if i == 0 or hashes[i] != hashes[i - 1]:
+                out[d, n] = hashes[i]
+                n += 1
+        lengths[d] = n

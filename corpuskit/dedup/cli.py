@@ -17,6 +17,7 @@ import click
 @click.option("--threshold", default=0.8, show_default=True, type=click.FloatRange(0.0, 1.0, min_open=True), help="Jaccard of word n-gram shingle sets.")
 @click.option("--num-perm", default=128, show_default=True, type=click.IntRange(2), help="MinHash permutations (more: better precision and recall, slower).")
 @click.option("--ngram", default=5, show_default=True, type=click.IntRange(1), help="Words per shingle.")
+@click.option("--sketch-size", default=512, show_default=True, type=click.IntRange(1), help="Bottom-k sketch checking each LSH candidate (exact Jaccard up to this many shingles).")
 @click.option("--seed", default=1, show_default=True, type=int)
 @click.option("--lowercase/--keep-case", default=False, show_default=True, help="Lower-case words before shingling.")
 @click.option("--text-field", default="text", show_default=True, help="JSONL/Parquet field holding the text.")
@@ -30,6 +31,7 @@ def dedup(
     threshold: float,
     num_perm: int,
     ngram: int,
+    sketch_size: int,
     seed: int,
     lowercase: bool,
     text_field: str,
@@ -54,7 +56,7 @@ def dedup(
         docs = read_corpus(list(inputs), on_error=on_error, text_field=text_field, id_field=id_field)
         return tqdm(docs, unit=" docs", disable=not progress)
 
-    index = NearDuplicateIndex(threshold=threshold, num_perm=num_perm, ngram=ngram, seed=seed, lowercase=lowercase)
+    index = NearDuplicateIndex(threshold=threshold, num_perm=num_perm, ngram=ngram, seed=seed, lowercase=lowercase, sketch_size=sketch_size)
     ids: list[str] = []
     for batch in batched(corpus(), 512):
         ids.extend(doc.id for doc in batch)
@@ -76,6 +78,6 @@ def dedup(
             if rep != ordinal:
                 handle.write(json.dumps({"id": ids[ordinal], "duplicate_of": ids[rep]}, ensure_ascii=False) + "\n")
                 removed += 1
-    params = {"threshold": threshold, "num_perm": num_perm, "ngram": ngram, "seed": seed, "lowercase": lowercase, "bands": index.bands, "rows": index.rows}
+    params = {"threshold": threshold, "num_perm": num_perm, "ngram": ngram, "sketch_size": sketch_size, "seed": seed, "lowercase": lowercase, "bands": index.bands, "rows": index.rows}
     write_manifest(out, files, {"dedup": {**params, "input_documents": len(ids), "removed": removed}})
     click.echo(f"{len(ids)} documents, {removed} near-duplicates removed, {len(ids) - removed} kept in {out} (bands={index.bands}, rows={index.rows})")

@@ -1,16 +1,17 @@
-"""Near-duplicate removal: MinHash signatures, datasketch's MinHashLSH, connected components.
+"""Near-duplicate removal: MinHash signatures, datasketch's MinHashLSH, a sketch check, components.
 
-Each document's signature (`corpuskit.dedup.signatures`, vectorised) is queried against
-datasketch's `MinHashLSH` (bands and rows derived by datasketch from `threshold` and
-`num_perm`) and then inserted. Bands and rows are derived for a threshold 0.1 below `threshold`
-(more candidates near the threshold); each candidate pair is then checked on the signatures
-(estimated Jaccard >= `threshold`, which removes most false candidates) and joined in a union-find, so
-that chains of near-duplicates end in one cluster. The earliest document of a cluster is kept;
-the others are dropped with `duplicate_of` = its id.
+Each document's MinHash signature (`corpuskit.dedup.signatures`, vectorised) is queried against
+datasketch's `MinHashLSH` and then inserted. Bands and rows are those datasketch derives for a
+threshold 0.2 below `threshold` (`lsh_threshold`), so pairs just above the threshold are found
+as candidates; each candidate pair is then checked with bottom-k sketches (the `sketch_size`
+smallest distinct shingle hashes of each document: exact Jaccard for documents of at most that
+many shingles, a low-variance estimate beyond) and joined in a union-find when Jaccard >=
+`threshold`, so chains of near-duplicates end in one cluster. The earliest document of a
+cluster is kept; the others are dropped with `duplicate_of` = its id.
 
-Memory grows with the number of documents: the signatures (4 * num_perm bytes each, kept for
-the candidate check), the LSH band tables (b keys each), and a union-find entry, id and 16-byte
-key each. Texts are not kept.
+Memory grows with the number of documents: per document its bottom-k sketch (4 * sketch_size
+bytes), the LSH band keys (datasketch's tables, b entries), a union-find entry, and in the step
+its id and a 16-byte key. Signatures live only for their batch; texts are not kept.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any, Literal, Optional
 import numpy as np
 
 from corpuskit.dedup.decisions import DuplicateDecisions, document_key
-from corpuskit.dedup.signatures import MinHasher
+from corpuskit.dedup.signatures import MinHasher, sketch_jaccard
 from corpuskit.dedup.unionfind import UnionFind
 from corpuskit.document import Document, Drop
 from corpuskit.steps import GlobalStep
@@ -41,12 +42,12 @@ def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
 
 
 def default_lsh_threshold(threshold: float, verify: bool) -> float:
-    """The threshold LSH bands are derived from: 0.1 below `threshold` when candidates are checked.
+    """The threshold LSH bands are derived from: 0.2 below `threshold` when candidates are checked.
 
-    Lower finds more candidate pairs near the threshold (recall); the signature check then
-    removes the false ones, so precision holds.
+    Lower finds more candidate pairs near the threshold (recall); the sketch check then removes
+    the false ones, so precision holds.
     """
-    return max(threshold - 0.1, 0.05) if verify else threshold
+    return max(threshold - 0.2, 0.05) if verify else threshold
 
 
 class NearDuplicateIndex:
@@ -65,18 +66,23 @@ class NearDuplicateIndex:
         hashing: Literal["fast", "sha1"] = "fast",
         verify: bool = True,
         lsh_threshold: float | None = None,
+        sketch_size: int = 512,
     ) -> None:
         from datasketch import MinHashLSH
 
         if not 0.0 < threshold <= 1.0:
             raise ValueError(f"threshold must be in (0, 1], not {threshold}")
+        if sketch_size < 1:
+            raise ValueError(f"sketch_size must be at least 1, not {sketch_size}")
         self.threshold = threshold
         self.verify = verify
         self.hasher = MinHasher(num_perm=num_perm, ngram=ngram, seed=seed, lowercase=lowercase, hashing=hashing)
         self.bands, self.rows = lsh_params(default_lsh_threshold(threshold, verify) if lsh_threshold is None else lsh_threshold, num_perm)
         self.lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, params=(self.bands, self.rows))
         self.components = UnionFind()
-        self._signatures = np.empty((1024, num_perm), dtype=np.uint32)
+        self.sketch_size = sketch_size
+        self._sketches = np.empty((1024, sketch_size), dtype=np.uint32)
+        self._sketch_lengths = np.zeros(1024, dtype=np.int64)
         self.candidates = 0
         self.rejected = 0
 
@@ -86,8 +92,11 @@ class NearDuplicateIndex:
 
         signatures, shingle_counts = self.hasher.signatures(texts)
         start = len(self.components)
-        self._reserve(start + len(texts))
-        self._signatures[start : start + len(texts)] = signatures
+        if self.verify:
+            self._reserve(start + len(texts))
+            sketches, lengths = self.hasher.sketches(texts, self.sketch_size)
+            self._sketches[start : start + len(texts)] = sketches
+            self._sketch_lengths[start : start + len(texts)] = lengths
         for row, count in zip(signatures, shingle_counts):
             ordinal = self.components.add()
             if count == 0:
@@ -102,18 +111,23 @@ class NearDuplicateIndex:
             self.lsh.insert(ordinal, minhash, check_duplication=False)
 
     def estimated_jaccard(self, i: int, j: int) -> float:
-        """Share of equal signature entries of texts i and j."""
-        return float(np.count_nonzero(self._signatures[i] == self._signatures[j])) / self._signatures.shape[1]
+        """Jaccard of texts i and j from their bottom-k sketches (exact for texts of <= k shingles)."""
+        a = self._sketches[i, : self._sketch_lengths[i]]
+        b = self._sketches[j, : self._sketch_lengths[j]]
+        return sketch_jaccard(a, b, self.sketch_size)
 
     def representatives(self) -> np.ndarray:
         """Per text, the ordinal of the earliest text of its cluster (itself when kept)."""
         return np.array([self.components.find(i) for i in range(len(self.components))], dtype=np.int64)
 
     def _reserve(self, size: int) -> None:
-        if size > self._signatures.shape[0]:
-            grown = np.empty((max(size, 2 * self._signatures.shape[0]), self._signatures.shape[1]), dtype=np.uint32)
-            grown[: len(self.components)] = self._signatures[: len(self.components)]
-            self._signatures = grown
+        if size > self._sketches.shape[0]:
+            capacity = max(size, 2 * self._sketches.shape[0])
+            sketches = np.empty((capacity, self.sketch_size), dtype=np.uint32)
+            sketches[: len(self.components)] = self._sketches[: len(self.components)]
+            lengths = np.zeros(capacity, dtype=np.int64)
+            lengths[: len(self.components)] = self._sketch_lengths[: len(self.components)]
+            self._sketches, self._sketch_lengths = sketches, lengths
 
 
 def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -147,18 +161,18 @@ class MinHashDedup(GlobalStep):
         hashing: Literal["fast", "sha1"] = "fast",
         verify: bool = True,
         lsh_threshold: Optional[float] = None,
+        sketch_size: int = 512,
     ) -> None:
         self.threshold = threshold
         self.lsh_threshold = lsh_threshold
+        self.sketch_size = sketch_size
         self.num_perm = num_perm
         self.ngram = ngram
         self.seed = seed
         self.lowercase = lowercase
         self.hashing = hashing
         self.verify = verify
-        MinHasher(num_perm=num_perm, ngram=ngram, seed=seed, lowercase=lowercase, hashing=hashing)  # validates
-        if not 0.0 < threshold <= 1.0:
-            raise ValueError(f"threshold must be in (0, 1], not {threshold}")
+        NearDuplicateIndex(**self.params())  # validates the parameters now, not after reading the corpus
         self.decisions = DuplicateDecisions()
 
     def params(self) -> dict[str, Any]:
@@ -171,6 +185,7 @@ class MinHashDedup(GlobalStep):
             "hashing": self.hashing,
             "verify": self.verify,
             "lsh_threshold": self.lsh_threshold,
+            "sketch_size": self.sketch_size,
         }
 
     def fit(self, docs: Iterable[Document]) -> None:

@@ -121,6 +121,19 @@ def fmix32_ref(h: np.ndarray) -> np.ndarray:
     return h ^ (h >> np.uint32(16))
 
 
+def sketch_jaccard(a: np.ndarray, b: np.ndarray, k: int) -> float:
+    """Jaccard estimated from two bottom-k sketches (sorted distinct hashes), exact when both hold
+    every hash: shared hashes among the k smallest of the union, over those k.
+
+    ([1, 2, 3], [2, 3, 4], k=8) -> 2 / 4 = 0.5.
+    """
+    if len(a) == 0 and len(b) == 0:
+        return 1.0
+    union = np.union1d(a, b)[:k]
+    shared = np.intersect1d(a, b, assume_unique=True)
+    return float(np.count_nonzero(shared <= union[-1])) / len(union)
+
+
 def minhash_ref(hashes: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Reference signature of 32-bit shingle hashes: min_k over shingles of a_k * fmix32(h) + b_k."""
     signature = np.full(a.shape[0], MAX_HASH32, dtype=np.uint32)
@@ -171,13 +184,41 @@ class MinHasher:
             hashes = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint32)
             _kernels.signatures_from_hashes(hashes.astype(np.uint32), offsets, self.a, self.b, sig)
             return sig, counts
-        encoded = [_encode(" ".join(words_of(t, self.lowercase))) for t in texts]
-        offsets = np.zeros(len(texts) + 1, dtype=np.int64)
-        np.cumsum([len(e) for e in encoded], out=offsets[1:])
-        buf = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+        buf, offsets = self._encode_batch(texts)
         counts = np.empty(len(texts), dtype=np.int64)
         _kernels.signatures_from_bytes(buf, offsets, self.ngram, self.a, self.b, sig, counts)
         return sig, counts
+
+    def sketches(self, texts: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Bottom-k sketches: per text its k smallest distinct shingle hashes, ascending.
+
+        Returns (uint32 array (len(texts), k), used length per text). A text of at most k
+        distinct shingles keeps them all, so Jaccard estimated from two sketches is then exact.
+        """
+        values = np.zeros((len(texts), k), dtype=np.uint32)
+        lengths = np.zeros(len(texts), dtype=np.int64)
+        if self.hashing == "sha1":
+            for i, text in enumerate(texts):
+                unique = np.unique(shingle_hashes_sha1(text, self.ngram, self.lowercase))[:k]
+                values[i, : len(unique)] = unique
+                lengths[i] = len(unique)
+            return values, lengths
+        from corpuskit.dedup import _kernels
+
+        buf, offsets = self._encode_batch(texts)
+        _kernels.bottom_k_from_bytes(buf, offsets, self.ngram, values, lengths)
+        return values, lengths
+
+    def sketch_ref(self, text: str, k: int) -> np.ndarray:
+        """Reference bottom-k sketch of one text (pure Python/NumPy), for tests."""
+        hashes = shingle_hashes_sha1(text, self.ngram, self.lowercase) if self.hashing == "sha1" else shingle_hashes_fast_ref(text, self.ngram, self.lowercase)
+        return np.unique(hashes)[:k]
+
+    def _encode_batch(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        encoded = [_encode(" ".join(words_of(t, self.lowercase))) for t in texts]
+        offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum([len(e) for e in encoded], out=offsets[1:])
+        return np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets
 
     def signature_ref(self, text: str) -> np.ndarray:
         """Reference signature of one text (pure Python/NumPy), for tests."""

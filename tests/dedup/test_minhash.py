@@ -131,6 +131,8 @@ def test_is_a_global_step_and_validates_parameters():
         MinHashDedup(threshold=0.0)
     with pytest.raises(ValueError, match="num_perm"):
         MinHashDedup(num_perm=1)
+    with pytest.raises(ValueError, match="sketch_size"):
+        MinHashDedup(sketch_size=0)
 
 
 def test_lsh_parameters_come_from_datasketch():
@@ -138,7 +140,7 @@ def test_lsh_parameters_come_from_datasketch():
 
     lsh = MinHashLSH(threshold=0.7, num_perm=128)
     assert lsh_params(0.7, 128) == (lsh.b, lsh.r)
-    assert default_lsh_threshold(0.8, True) == pytest.approx(0.7)
+    assert default_lsh_threshold(0.8, True) == pytest.approx(0.6)
     assert default_lsh_threshold(0.8, False) == 0.8
     index = NearDuplicateIndex(threshold=0.8, verify=False)
     assert (index.bands, index.rows) == lsh_params(0.8, 128)

@@ -12,6 +12,7 @@ from corpuskit.dedup.signatures import (
     shingle_hashes_fast_ref,
     shingle_hashes_sha1,
     shingle_set,
+    sketch_jaccard,
 )
 
 ALPHABET = list("abcdeé漢 \t\n\u00a0\u2003xyz.,")
@@ -98,3 +99,31 @@ def test_bad_parameters_are_refused():
         MinHasher(ngram=0)
     with pytest.raises(ValueError, match="hashing"):
         MinHasher(hashing="md5")
+
+
+@pytest.mark.parametrize("hashing", ["fast", "sha1"])
+@pytest.mark.parametrize("k,ngram", [(1, 1), (7, 2), (64, 5)])
+def test_bottom_k_kernel_equals_reference(hashing, k, ngram):
+    rng = np.random.default_rng(k + ngram)
+    hasher = MinHasher(ngram=ngram, hashing=hashing)
+    texts = random_texts(rng, 40) + [" ".join(["same"] * 50)]
+    values, lengths = hasher.sketches(texts, k)
+    for text, row, length in zip(texts, values, lengths):
+        expected = hasher.sketch_ref(text, k)
+        assert length == len(expected) and np.array_equal(row[:length], expected), repr(text)
+        assert (np.diff(row[:length].astype(np.int64)) > 0).all()
+
+
+def test_sketch_jaccard_is_exact_for_small_sets_and_close_for_large():
+    rng = np.random.default_rng(8)
+    hasher = MinHasher(ngram=3)
+    words = [f"w{i}" for i in rng.integers(0, 10**6, size=300)]
+    a, b = " ".join(words), " ".join(words[:260] + [f"n{i}" for i in range(40)])
+    true = jaccard(shingle_set(a, 3), shingle_set(b, 3))
+    sketches, lengths = hasher.sketches([a, b], 1024)
+    assert sketch_jaccard(sketches[0, : lengths[0]], sketches[1, : lengths[1]], 1024) == pytest.approx(true)
+    small, small_lengths = hasher.sketches([a, b], 128)
+    estimate = sketch_jaccard(small[0, : small_lengths[0]], small[1, : small_lengths[1]], 128)
+    assert abs(estimate - true) < 0.12
+    assert sketch_jaccard(np.array([1, 2, 3]), np.array([2, 3, 4]), 8) == 0.5
+    assert sketch_jaccard(np.array([], dtype=np.uint32), np.array([], dtype=np.uint32), 8) == 1.0
