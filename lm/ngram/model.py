@@ -67,8 +67,10 @@ class NGramModel:
                  backoff: np.ndarray, offsets: np.ndarray, meta: dict[str, Any] | None = None) -> None:
         if order < 1:
             raise ValueError(f"order must be >= 1, got {order}")
-        self.vocab = Vocabulary(list(words)[3:]) if list(words[:3]) == ["<unk>", "<s>", "</s>"] else None
-        if self.vocab is None or len(self.vocab) != len(words):
+        self.vocab = Vocabulary()
+        self.vocab.words = list(words)
+        self.vocab.index = {w: i for i, w in enumerate(self.vocab.words)}
+        if self.vocab.words[:3] != ["<unk>", "<s>", "</s>"] or len(self.vocab.index) != len(words):
             raise CorpusError("model vocabulary must start with <unk>, <s>, </s> and list each word once")
         self.order = order
         self.parent = np.ascontiguousarray(parent, dtype=np.int64)

@@ -1,0 +1,108 @@
+"""n-gram LM benchmark: corpuskit vs KenLM (lmplz build, `kenlm` module queries) on en/train.txt -> en/test.txt.
+
+Preprocessing as the issue states: ASCII lower-casing (what `tr '[:upper:]' '[:lower:]'` does),
+one line = one sentence, words split on whitespace; perplexity = 10^(-sum log10 p / (words + lines)).
+lmplz is found through $KENLM_BIN (the folder holding lmplz, built from kpu/kenlm); without it
+the build-time comparison is skipped and said so.
+
+    KENLM_BIN=/tmp/kenlm-build/build/bin .venv/bin/python benchmarks/bench_ngram.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import peak_rss_mb, record, shared_data, timed  # noqa: E402
+
+
+def read_lines(path: Path) -> list[str]:
+    """Lines lower-cased byte-wise (ASCII only, like GNU tr), split on '\\n' only."""
+    text = path.read_bytes().lower().decode("utf-8", errors="surrogateescape")
+    lines = text.split("\n")
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="order 3 on the first 20,000 training lines")
+    args = parser.parse_args()
+    import kenlm
+    import numpy as np
+
+    from corpuskit.lm.ngram import NGramModel, NGramTrainer
+
+    train = read_lines(shared_data("en/train.txt"))
+    test = read_lines(shared_data("en/test.txt"))
+    orders = [3] if args.quick else [3, 5]
+    if args.quick:
+        train = train[:20_000]
+    kenlm_bin = os.environ.get("KENLM_BIN")
+    lmplz = Path(kenlm_bin) / "lmplz" if kenlm_bin else None
+    if lmplz is None or not lmplz.exists():
+        print("KENLM_BIN is not set to a folder with lmplz: build-time comparison skipped "
+              "(build kpu/kenlm with cmake; see docs/lm.md)")
+        lmplz = None
+    NGramTrainer(order=2, discount_fallback=True).train(train[:200])  # compile/load numba kernels outside the timings
+    rows = []
+    notes = []
+    with tempfile.TemporaryDirectory() as tmp:
+        train_path = Path(tmp) / "train.lc"
+        train_path.write_text("\n".join(train) + "\n", encoding="utf-8", errors="surrogateescape")
+        for order in orders:
+            start = time.perf_counter()
+            model = NGramTrainer(order=order).train(iter(train))
+            t_train = time.perf_counter() - start
+            ours_arpa = Path(tmp) / f"ours{order}.arpa"
+            t_write, _ = timed(lambda: model.save(ours_arpa))
+            ours_build = t_train + t_write
+            ev = model.evaluate(test)
+            ref_ours = kenlm.Model(str(ours_arpa))
+            theirs_on_ours = np.asarray([ref_ours.score(line) for line in test])
+            ours_scores = model.score_batch(test)
+            line_rel = float(np.max(np.abs(theirs_on_ours - ours_scores) / np.maximum(np.abs(ours_scores), 1.0)))
+            ours_tokens = np.concatenate([[p for p, _, _ in model.full_scores(line)] for line in test])
+            theirs_tokens = np.concatenate([[p for p, _, _ in ref_ours.full_scores(line)] for line in test])
+            max_diff = float(np.max(np.abs(ours_tokens - theirs_tokens)))
+            lmplz_time = lmplz_rss = lmplz_ppl = float("nan")
+            if lmplz is not None:
+                lm_arpa = Path(tmp) / f"lmplz{order}.arpa"
+                before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+                start = time.perf_counter()
+                with open(train_path, "rb") as src, open(lm_arpa, "wb") as dst:
+                    subprocess.run([str(lmplz), "-o", str(order), "-S", "2G", "-T", tmp], stdin=src, stdout=dst, stderr=subprocess.DEVNULL, check=True)
+                lmplz_time = time.perf_counter() - start
+                lmplz_rss = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) / 1024
+                ref = kenlm.Model(str(lm_arpa))
+                lmplz_ppl = 10 ** (-sum(ref.score(line) for line in test) / ev.tokens)
+            # query speed: batch API vs the kenlm module's per-sentence score, same sentences
+            reps = 3 if args.quick else 10
+            corpus = test * reps
+            n_tokens = ev.tokens * reps
+            t_ours, _ = timed(lambda: model.score_batch(corpus), repeat=3)
+            t_kenlm, _ = timed(lambda: [ref_ours.score(line) for line in corpus], repeat=3)
+            rows.append([order, f"{ev.perplexity:.1f}", f"{lmplz_ppl:.1f}", f"{(ev.perplexity / lmplz_ppl - 1) * 100:+.3f}%",
+                         f"{max_diff:.1e} / {line_rel:.1e}", f"{t_train:.2f}+{t_write:.2f}", f"{lmplz_time:.2f}", f"{ours_build / lmplz_time:.2f}",
+                         f"{lmplz_rss:.0f}", f"{n_tokens / t_ours / 1e6:.2f}", f"{n_tokens / t_kenlm / 1e6:.2f}", f"{t_kenlm / t_ours:.2f}"])
+            notes.append(f"order {order}: {ev.tokens:,} scored tokens, {ev.oovs:,} OOV, n-grams {model.counts()}")
+            del model, ref_ours
+    notes.append("Per-line totals differ more than per-token scores on long lines because the kenlm module sums a "
+                 "sentence in float32 (a 3,384-token line sums to -16,292, where float32 steps are 0.002); lmplz run with -S 2G.")
+    notes.append(f"peak RSS of the Python process (ours + kenlm module models): {peak_rss_mb():.0f} MiB. "
+                 "2 shared cores: times are noisy, compare ratios.")
+    record("n-gram LM: corpuskit vs KenLM (lmplz + kenlm module)" + (" [quick]" if args.quick else ""),
+           ["order", "ppl ours", "ppl lmplz", "diff", "kenlm(our ARPA) vs ours: max abs diff per token / max rel diff per line", "ours build s (train+ARPA)",
+            "lmplz s", "build ratio ours/lmplz", "lmplz peak MiB", "ours Mtok/s", "kenlm Mtok/s", "query speedup ours/kenlm"],
+           rows, "KENLM_BIN=/path/to/kenlm/build/bin .venv/bin/python benchmarks/bench_ngram.py" + (" --quick" if args.quick else ""),
+           "\n".join(notes))
+
+
+if __name__ == "__main__":
+    main()
