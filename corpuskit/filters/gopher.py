@@ -7,15 +7,7 @@ Memory and time: O(document).
 from __future__ import annotations
 
 from corpuskit.document import Document
-from corpuskit.filters.text_stats import (
-    duplicate_ngram_char_fraction,
-    duplicate_stats,
-    lines_of,
-    load_word_list,
-    paragraphs_of,
-    strip_punctuation,
-    top_ngram_char_fraction,
-)
+from corpuskit.filters.text_stats import NgramStats, duplicate_stats, lines_of, load_word_list, paragraphs_of, strip_punctuation
 from corpuskit.steps import Filter
 
 BULLETS = ("\u2022", "\u2023", "\u25cf", "\u25e6", "\u2043", "\u2219", "-", "*", "\u00b7")
@@ -88,7 +80,7 @@ class GopherQualityFilter(Filter):
             if sum(line.endswith(ELLIPSES) for line in lines) / len(lines) > self.max_ellipsis_lines_ratio:
                 return "gopher_too_many_end_ellipsis"
         if self.min_alpha_words_ratio is not None:
-            alpha = sum(any(c.isalpha() for c in t) for t in tokens)
+            alpha = sum(t.isalpha() or any(c.isalpha() for c in t) for t in tokens)
             if alpha / len(tokens) < self.min_alpha_words_ratio:
                 return "gopher_below_alpha_threshold"
         if self.min_stop_words is not None:
@@ -149,13 +141,13 @@ class GopherRepetitionFilter(Filter):
                 return "gopher_dup_line_frac"
             if self.dup_line_char_frac is not None and chars / total_chars > self.dup_line_char_frac:
                 return "gopher_dup_line_char_frac"
-        words = text.split()
+        ngrams = NgramStats(text.split())
         for n, limit in sorted(self.top_ngrams.items()):
-            if top_ngram_char_fraction(words, n) > limit:
+            if ngrams.top_fraction(n) > limit:
                 return f"gopher_top_{n}_gram"
         rules = sorted(self.dup_ngrams.items())
         for i, (n, limit) in enumerate(rules):
-            fraction = duplicate_ngram_char_fraction(words, n)
+            fraction = ngrams.duplicate_fraction(n)
             if fraction > limit:
                 return f"gopher_duplicated_{n}_n_grams"
             # Repeated longer n-grams cover a subset of what repeated shorter ones cover.

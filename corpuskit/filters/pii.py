@@ -90,6 +90,10 @@ class PIIRedactor(Step):
         """The text with PII replaced, and the number of replacements per kind."""
         found: dict[str, int] = {}
         for kind, pattern, check, placeholder in self.rules:
+            if pattern is EMAIL and "@" not in text:
+                continue
+            if pattern is IPV6 and text.count(":") < 2:
+                continue
             current = text
 
             def replace(match: re.Match, kind=kind, check=check, placeholder=placeholder, current=current) -> str:

@@ -6,12 +6,16 @@ Every function reads one document and keeps nothing: memory O(document).
 from __future__ import annotations
 
 import re
+import string
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
 
+import numpy as np
+
+_ASCII_PUNCTUATION = string.punctuation
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 TERMINAL_PUNCTUATION = (".", "!", "?", '"', "'", "\u201d", "\u2019", "\u2026", "\u3002", "\uff01", "\uff1f")
 
@@ -33,6 +37,9 @@ def is_punctuation(char: str) -> bool:
 
 def strip_punctuation(word: str) -> str:
     """Punctuation and symbols removed from both ends: '"Hello!"' -> 'Hello'."""
+    word = word.strip(_ASCII_PUNCTUATION)  # fast path; non-ASCII edges are checked below
+    if not word or (word[0].isascii() and word[-1].isascii()):
+        return word
     start, end = 0, len(word)
     while start < end and is_punctuation(word[start]):
         start += 1
@@ -52,6 +59,52 @@ def duplicate_stats(items: Sequence[str]) -> tuple[int, int]:
         else:
             seen.add(item)
     return count, chars
+
+
+class NgramStats:
+    """Repeated word n-gram measures of one document, vectorised with NumPy.
+
+    Words become integer ids once; each n-gram is a 64-bit polynomial hash of its ids (a
+    collision would need two distinct n-grams of one document to agree on 64 bits). Equal to
+    `top_ngram_char_fraction` / `duplicate_ngram_char_fraction`, the plain references.
+    """
+
+    _MULT = np.uint64(0x9E3779B97F4A7C15)
+
+    def __init__(self, words: Sequence[str]) -> None:
+        vocab: dict[str, int] = {}
+        self.ids = np.fromiter((vocab.setdefault(w, len(vocab)) + 1 for w in words), dtype=np.uint64, count=len(words))
+        self.lengths = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
+        self.total = int(self.lengths.sum())
+        self._prefix = np.concatenate([[0], np.cumsum(self.lengths)])
+
+    def _counts(self, n: int) -> np.ndarray:
+        """Per n-gram position: how often that n-gram occurs in the document."""
+        m = len(self.ids) - n + 1
+        hashes = np.zeros(m, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for j in range(n):
+                hashes = hashes * self._MULT + self.ids[j : j + m]
+        _, inverse, counts = np.unique(hashes, return_inverse=True, return_counts=True)
+        return counts[inverse.reshape(-1)]
+
+    def top_fraction(self, n: int) -> float:
+        if len(self.ids) < n or self.total == 0:
+            return 0.0
+        per_position = self._counts(n)
+        first = int(np.argmax(per_position))  # the first occurrence of a most frequent n-gram
+        count = int(per_position[first])
+        if count < 2:
+            return 0.0
+        return int(self._prefix[first + n] - self._prefix[first]) * count / self.total
+
+    def duplicate_fraction(self, n: int) -> float:
+        if len(self.ids) < n or self.total == 0:
+            return 0.0
+        repeated = (self._counts(n) > 1).astype(np.int64)
+        # word i is covered when one of the n-grams starting at i-n+1..i repeats
+        covered = np.convolve(repeated, np.ones(n, dtype=np.int64))[: len(self.ids)] > 0
+        return int(self.lengths[covered].sum()) / self.total
 
 
 def top_ngram_char_fraction(words: Sequence[str], n: int) -> float:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import regex
+import re
 
 from corpuskit.document import Document
 from corpuskit.filters.fasttext_models import load_fasttext, predict
@@ -18,14 +18,41 @@ from corpuskit.filters.text_stats import load_word_list
 from corpuskit.steps import Filter
 
 
+_WORD = re.compile(r"\w+")
+
+
+class Lexicon:
+    """A word list split for speed: single words are looked up in a set of the text's lower-cased
+    `\\w+` tokens; phrases and entries with other characters go through one regex, on word
+    boundaries, case-insensitive. Both count each occurrence.
+    """
+
+    def __init__(self, entries: frozenset[str], source: str) -> None:
+        if not entries:
+            raise ValueError(f"{source}: no entries")
+        self.words = frozenset(e for e in entries if _WORD.fullmatch(e))
+        others = sorted(entries - self.words, key=lambda e: (-len(e), e))
+        alternation = "|".join(re.escape(e).replace(r"\ ", r"\s+") for e in others)
+        self.phrases = re.compile(rf"(?<!\w)(?:{alternation})(?!\w)", re.IGNORECASE) if others else None
+        # The phrase regex runs only on texts holding the first word of some phrase.
+        firsts = [_WORD.findall(e.lower()) for e in others]
+        self.always_scan = any(not f for f in firsts)
+        self.phrase_starts = frozenset(f[0] for f in firsts if f)
+
+    def count(self, text: str) -> int:
+        """Occurrences of lexicon entries in `text`."""
+        words = self.words
+        tokens = _WORD.findall(text.lower())
+        found = sum(1 for token in tokens if token in words)
+        if self.phrases is not None and (self.always_scan or not self.phrase_starts.isdisjoint(tokens)):
+            found += sum(1 for _ in self.phrases.finditer(text))
+        return found
+
+
 @lru_cache(maxsize=8)
-def lexicon_pattern(lexicon_file: str | None) -> regex.Pattern:
-    """One alternation of the lexicon's entries (longest first), on word boundaries, ignoring case."""
-    entries = sorted(load_word_list(lexicon_file, "toxicity_en.txt"), key=lambda e: (-len(e), e))
-    if not entries:
-        raise ValueError(f"{lexicon_file or 'default lexicon'}: no entries")
-    alternation = "|".join(regex.escape(e).replace(r"\ ", r"\s+") for e in entries)
-    return regex.compile(rf"(?<!\w)(?:{alternation})(?!\w)", regex.IGNORECASE)
+def load_lexicon(lexicon_file: str | None) -> Lexicon:
+    """The lexicon at `lexicon_file` (None: corpuskit's default English list), once per process."""
+    return Lexicon(load_word_list(lexicon_file, "toxicity_en.txt"), lexicon_file or "default lexicon")
 
 
 class ToxicityFilter(Filter):
@@ -54,12 +81,12 @@ class ToxicityFilter(Filter):
         self.model_path = model_path
         self.model_label = model_label.removeprefix("__label__")
         self.model_threshold = model_threshold
-        self.pattern = lexicon_pattern(lexicon_file)
+        self.lexicon = load_lexicon(lexicon_file)
         self.model = load_fasttext(model_path) if model_path else None
 
     def lexicon_score(self, text: str) -> tuple[int, float]:
         """(matches, matches per whitespace word)."""
-        matches = sum(1 for _ in self.pattern.finditer(text))
+        matches = self.lexicon.count(text)
         words = len(text.split())
         return matches, (matches / words if words else 0.0)
 

@@ -4,7 +4,9 @@ import pytest
 
 from corpuskit.document import Document, Drop
 from corpuskit.filters.gopher import GopherQualityFilter, GopherRepetitionFilter
-from corpuskit.filters.text_stats import duplicate_ngram_char_fraction, strip_punctuation, top_ngram_char_fraction
+import numpy as np
+
+from corpuskit.filters.text_stats import NgramStats, duplicate_ngram_char_fraction, strip_punctuation, top_ngram_char_fraction
 
 
 def reason(step, text):
@@ -66,3 +68,14 @@ def test_ngram_fraction_helpers():
     assert duplicate_ngram_char_fraction(["a", "b", "c", "a", "b"], 2) == pytest.approx(0.8)
     assert duplicate_ngram_char_fraction(["a"], 5) == 0.0
     assert strip_punctuation('"Hello!"') == "Hello" and strip_punctuation("...") == ""
+
+
+def test_vectorised_ngram_stats_equal_the_references():
+    rng = np.random.default_rng(0)
+    for trial in range(60):
+        vocabulary = [f"w{i}" * int(rng.integers(1, 4)) for i in range(int(rng.integers(1, 12)))]
+        words = list(rng.choice(vocabulary, size=int(rng.integers(0, 80))))
+        stats = NgramStats(words)
+        for n in (1, 2, 3, 5, 10):
+            assert stats.top_fraction(n) == pytest.approx(top_ngram_char_fraction(words, n)), (trial, n)
+            assert stats.duplicate_fraction(n) == pytest.approx(duplicate_ngram_char_fraction(words, n)), (trial, n)
