@@ -1,0 +1,109 @@
+"""Numba kernels against their plain-Python references on fresh random inputs and edge cases."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from corpuskit.tokenizers.bpe import BPEModel, compute_alphabet, train_bpe
+from corpuskit.tokenizers.bpe_kernels import build_table, encode_word_reference, encode_words, train_merges_reference
+from corpuskit.tokenizers.wordpiece import train_wordpiece
+from corpuskit.tokenizers.wordpiece_kernels import train_wordpiece_reference
+
+
+def random_counts(rng: np.random.Generator, n_words: int, alphabet: str, max_len: int) -> Counter:
+    counts: Counter = Counter()
+    for _ in range(n_words):
+        word = "".join(rng.choice(list(alphabet), size=int(rng.integers(1, max_len + 1))))
+        counts[word] += int(rng.integers(1, 6))
+    return counts
+
+
+@pytest.mark.parametrize("seed,n_words,alphabet,max_len,vocab", [(0, 300, "abcde", 7, 80), (1, 57, "ab", 13, 40), (2, 1, "a", 9, 20), (3, 401, "xyzéü中", 5, 101)])
+def test_bpe_training_matches_reference(seed: int, n_words: int, alphabet: str, max_len: int, vocab: int) -> None:
+    counts = random_counts(np.random.default_rng(seed), n_words, alphabet, max_len)
+    got_vocab, got_merges = train_bpe(counts, vocab, special_tokens=["[UNK]"])
+    tokens = ["[UNK]"] + compute_alphabet(counts, [], None)
+    index = {t: i for i, t in enumerate(tokens)}
+    ref = train_merges_reference([[index[c] for c in w] for w in counts], list(counts.values()), tokens, vocab, 0)
+    assert got_merges == [(tokens[a], tokens[b]) for a, b, _ in ref]
+    assert got_vocab == {t: i for i, t in enumerate(tokens)}
+
+
+def test_bpe_training_min_frequency_and_repeats() -> None:
+    counts = Counter({"aaaaaaa": 3, "ab": 1, "b": 4})
+    vocab, merges = train_bpe(counts, 100, min_frequency=2)
+    tokens = compute_alphabet(counts, [], None)
+    index = {t: i for i, t in enumerate(tokens)}
+    ref = train_merges_reference([[index[c] for c in w] for w in counts], list(counts.values()), tokens, 100, 2)
+    assert merges == [(tokens[a], tokens[b]) for a, b, _ in ref]
+    assert ("a", "b") not in merges  # count 1 < min_frequency
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_bpe_encoding_matches_reference(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    counts = random_counts(rng, 200, "abcd", 8)
+    vocab, merges = train_bpe(counts, 60)
+    model = BPEModel(vocab, merges)
+    table = {(vocab[a], vocab[b]): (rank, vocab[a + b]) for rank, (a, b) in enumerate(merges)}
+    words = ["".join(rng.choice(list("abcd"), size=int(rng.integers(1, 30)))) for _ in range(101)]
+    for word, (ids, lens) in zip(words, model.tokenize_words(words)):
+        assert ids == encode_word_reference([vocab[c] for c in word], table)
+        assert sum(lens) == len(word)
+
+
+def test_encode_words_edge_cases() -> None:
+    tkeys, tvals = build_table(np.array([(1 << 32) | 1], np.int64), np.array([(0 << 32) | 2], np.int64))
+    ids = np.array([1, 1, 1, 1, 1], np.int32)  # "aaaaa" with merge (a, a) -> b: left to right
+    starts = np.array([0, 0, 5], np.int64)  # an empty word, then the run
+    out, bounds, lens = encode_words(ids, starts, tkeys, tvals)
+    assert bounds.tolist() == [0, 0, 3]
+    assert out.tolist() == [2, 2, 1]
+    assert lens.tolist() == [2, 2, 1]
+
+
+@pytest.mark.parametrize("seed,vocab", [(0, 60), (1, 35), (5, 120)])
+def test_wordpiece_training_matches_reference(seed: int, vocab: int) -> None:
+    counts = random_counts(np.random.default_rng(seed), 250, "abcdef", 7)
+    got = train_wordpiece(counts, vocab, special_tokens=["[UNK]"])
+    words = list(counts)
+    firsts = sorted({w[0] for w in words})
+    rests = sorted({c for w in words for c in w[1:]})
+    tokens = ["[UNK]"] + firsts + ["##" + c for c in rests]
+    index = {t: i for i, t in enumerate(tokens)}
+    ref_words = [[index[w[0]]] + [index["##" + c] for c in w[1:]] for w in words]
+    train_wordpiece_reference(ref_words, list(counts.values()), tokens, "##", vocab, 0)
+    assert list(got) == tokens
+
+
+def test_wordpiece_prefers_likelihood_over_frequency() -> None:
+    # 'xy' is frequent but x and y are everywhere; 'q' and 'z' only ever occur together
+    counts = Counter({"xy": 100, "xa": 300, "by": 300, "qz": 5})
+    vocab = train_wordpiece(counts, 9 + 1, special_tokens=["[UNK]"])
+    assert "qz" in vocab and "xy" not in vocab
+
+
+def test_unigram_e_step_and_viterbi_match_reference() -> None:
+    from corpuskit.tokenizers.unigram import _e_step, _flat_codepoints, UnigramModel
+    from corpuskit.tokenizers.unigram_kernels import expected_counts_reference, viterbi_reference
+
+    rng = np.random.default_rng(7)
+    pieces = list("abcd") + ["ab", "bc", "abc", "dd", "cab", "bcd"]
+    scores = np.log(rng.uniform(0.1, 1.0, len(pieces)))
+    words = ["".join(rng.choice(list("abcd"), size=int(rng.integers(1, 12)))) for _ in range(53)]
+    counts = rng.integers(1, 5, len(words)).astype(np.float64)
+    got, ll = _e_step(_flat_codepoints(words), counts, pieces, scores)
+    ref, ref_ll = expected_counts_reference(words, list(counts), dict(zip(pieces, scores)))
+    assert np.allclose(got, [ref.get(p, 0.0) for p in pieces])
+    assert ll == pytest.approx(ref_ll)
+    model = UnigramModel([("<unk>", 0.0)] + list(zip(pieces, scores.tolist())), 0)
+    table = dict(zip(pieces, scores.tolist()))
+    table["<unk>"] = 0.0
+    words += ["axb", "zz", "xa", ""]
+    for word, (ids, lens) in zip(words, model.tokenize_words(words)):
+        ref_path = viterbi_reference(word, table, model.min_score - 10.0)
+        assert [0 if unk else model.vocab[p] for p, unk in ref_path] == ids
+        assert [len(p) for p, _ in ref_path] == lens

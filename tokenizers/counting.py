@@ -1,0 +1,69 @@
+"""Word counting for training: normalize, split out special tokens, pre-tokenize, count.
+
+Counting is separate from training so that counts made elsewhere (another machine, a distributed
+job, a saved table) feed the same trainers (`Trainer.train_from_counts`). Memory: O(distinct words).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable
+
+import regex
+
+from corpuskit.tokenizers.normalizers import Normalizer
+from corpuskit.tokenizers.pretokenizers import PreTokenizer
+
+log = logging.getLogger(__name__)
+
+
+def clean_surrogates(text: str) -> tuple[str, int]:
+    """Replace lone surrogates (undecodable input bytes) by U+FFFD; return the text and how many."""
+    try:
+        text.encode("utf-8")
+        return text, 0
+    except UnicodeEncodeError:
+        fixed = text.encode("utf-8", "replace").decode("utf-8")
+        return fixed, sum(1 for ch in text if 0xD800 <= ord(ch) <= 0xDFFF)
+
+
+def count_words(
+    texts: Iterable[str],
+    pre_tokenizer: PreTokenizer | None,
+    normalizer: Normalizer | None = None,
+    special_tokens: Iterable[str] = (),
+    progress: bool = False,
+    stats: Counter | None = None,
+) -> Counter:
+    """Count pre-tokenized words over a stream of texts (consumed once).
+
+    Special tokens are cut out of the text and not counted. Lone surrogates become U+FFFD and
+    are counted in `stats["surrogates_replaced"]`; `stats["texts"]` counts the texts read.
+    """
+    counts: Counter = Counter()
+    stats = stats if stats is not None else Counter()
+    specials = sorted(set(special_tokens), key=len, reverse=True)
+    special_re = regex.compile("|".join(regex.escape(s) for s in specials)) if specials else None
+    split = pre_tokenizer.split if pre_tokenizer is not None else (lambda s: [s] if s else [])
+    iterator = texts
+    if progress:
+        from tqdm import tqdm
+
+        iterator = tqdm(texts, unit=" texts", desc="counting")
+    update = counts.update
+    for text in iterator:
+        stats["texts"] += 1
+        text, bad = clean_surrogates(text)
+        if bad:
+            stats["surrogates_replaced"] += bad
+        parts = special_re.split(text) if special_re is not None else (text,)
+        for part in parts:
+            if not part:
+                continue
+            if normalizer is not None:
+                part = normalizer.normalize(part)
+            update(split(part))
+    if stats["surrogates_replaced"]:
+        log.warning("replaced %d lone surrogates (undecodable bytes) with U+FFFD while counting", stats["surrogates_replaced"])
+    return counts

@@ -1,0 +1,307 @@
+"""The Tokenizer: normalizer -> pre-tokenizer -> model -> post-processor, plus decoder and added tokens.
+
+It reads and writes Hugging Face `tokenizer.json` (and `vocab.json` + `merges.txt` for BPE), and
+gives the same ids as HF `tokenizers` for the components it supports. Special tokens are found
+in the raw text first (leftmost, longest) and never split. Memory: the model, plus a word cache
+per model (O(distinct words seen), capped).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import regex
+
+from corpuskit.files import atomic_write, open_text, write_json_atomic
+from corpuskit.tokenizers.decoders import Decoder, decoder_from_hf
+from corpuskit.tokenizers.normalizers import Normalizer, normalizer_from_hf
+from corpuskit.tokenizers.pretokenizers import Metaspace, PreTokenizer, check_text, pretokenizer_from_hf
+from corpuskit.tokenizers.processors import PostProcessor, processor_from_hf
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AddedToken:
+    """A token matched in raw text before anything else runs (special tokens: [CLS], <|endoftext|>)."""
+
+    content: str
+    id: int
+    special: bool = True
+
+    def to_hf(self) -> dict[str, Any]:
+        return {"id": self.id, "content": self.content, "single_word": False, "lstrip": False, "rstrip": False, "normalized": False, "special": self.special}
+
+
+def _model_from_hf(obj: dict[str, Any], where: str) -> Any:
+    kind = obj.get("type")
+    if kind is None:
+        kind = "BPE" if "merges" in obj else "Unigram" if isinstance(obj.get("vocab"), list) else "WordPiece" if "continuing_subword_prefix" in obj else None
+    if kind == "BPE":
+        from corpuskit.tokenizers.bpe import BPEModel
+
+        return BPEModel.from_hf(obj, where)
+    if kind == "WordPiece":
+        from corpuskit.tokenizers.wordpiece import WordPieceModel
+
+        return WordPieceModel.from_hf(obj, where)
+    if kind == "Unigram":
+        from corpuskit.tokenizers.unigram import UnigramModel
+
+        return UnigramModel.from_hf(obj, where)
+    raise ValueError(f"{where}: unsupported model type {kind!r} (supported: BPE, WordPiece, Unigram)")
+
+
+class Tokenizer:
+    """Text <-> ids with a trained model; `save`/`load` use Hugging Face's tokenizer.json."""
+
+    def __init__(
+        self,
+        model: Any,
+        normalizer: Normalizer | None = None,
+        pre_tokenizer: PreTokenizer | None = None,
+        decoder: Decoder | None = None,
+        post_processor: PostProcessor | None = None,
+        added_tokens: Iterable[AddedToken] = (),
+    ) -> None:
+        self.model = model
+        self.normalizer = normalizer
+        self.pre_tokenizer = pre_tokenizer
+        self.decoder = decoder
+        self.post_processor = post_processor
+        self.added_tokens = sorted(added_tokens, key=lambda t: t.id)
+        self._added = {t.content: t.id for t in self.added_tokens}
+        self._special_ids = {t.id for t in self.added_tokens if t.special}
+        self._id_to_added = {t.id: t.content for t in self.added_tokens}
+        if self.added_tokens:
+            alternatives = sorted(self._added, key=len, reverse=True)
+            self._added_re: regex.Pattern | None = regex.compile("(" + "|".join(regex.escape(a) for a in alternatives) + ")")
+        else:
+            self._added_re = None
+
+    # -- vocabulary --------------------------------------------------------------------------
+
+    @property
+    def vocab_size(self) -> int:
+        """Number of distinct ids (model vocabulary and added tokens)."""
+        return len(set(self.model.id_to_token) | set(self._id_to_added))
+
+    def get_vocab(self) -> dict[str, int]:
+        vocab = dict(self.model.vocab)
+        vocab.update(self._added)
+        return vocab
+
+    def token_to_id(self, token: str) -> int | None:
+        tid = self._added.get(token)
+        return tid if tid is not None else self.model.vocab.get(token)
+
+    def id_to_token(self, tid: int) -> str | None:
+        tok = self._id_to_added.get(tid)
+        return tok if tok is not None else self.model.id_to_token.get(tid)
+
+    # -- encoding ----------------------------------------------------------------------------
+
+    def _segments(self, text: str) -> list[tuple[str, int, bool]]:
+        """(piece, start, is_added_token) in text order; empty pieces dropped."""
+        if self._added_re is None:
+            return [(text, 0, False)] if text else []
+        out = []
+        pos = 0
+        for i, part in enumerate(self._added_re.split(text)):
+            if part:
+                out.append((part, pos, i % 2 == 1))
+            pos += len(part)
+        return out
+
+    def _words(self, segment: str, first: bool) -> list[str]:
+        if self.normalizer is not None:
+            segment = self.normalizer.normalize(segment)
+        pre = self.pre_tokenizer
+        if pre is None:
+            return [segment] if segment else []
+        if isinstance(pre, Metaspace):
+            return [p for p, _, _ in pre.split_offsets(segment, first)]
+        return pre.split(segment)
+
+    def encode(self, text: str, add_special_tokens: bool = True) -> list[int]:
+        """Token ids of `text` (special tokens of the post-processor added unless told not to).
+
+        A lone surrogate is a ValueError naming its index; NUL and every other code point encode.
+        """
+        check_text(text)
+        ids: list[int] = []
+        for segment, start, added in self._segments(text):
+            if added:
+                ids.append(self._added[segment])
+                continue
+            for word_ids, _ in self.model.tokenize_words(self._words(segment, start == 0)):
+                ids.extend(word_ids)
+        if add_special_tokens and self.post_processor is not None:
+            ids = self.post_processor.apply(ids)
+        return ids
+
+    def tokenize(self, text: str) -> list[str]:
+        """Token strings of `text` (no post-processor tokens)."""
+        return [self.id_to_token(i) or "" for i in self.encode(text, add_special_tokens=False)]
+
+    def encode_batch(self, texts: Sequence[str], add_special_tokens: bool = True, workers: int = 1) -> list[list[int]]:
+        """Encode many texts; with workers > 1, chunks run in threads (numba kernels release the GIL)."""
+        texts = list(texts)
+        if workers <= 1 or len(texts) < 64:
+            return [self.encode(t, add_special_tokens) for t in texts]
+        size = (len(texts) + workers * 4 - 1) // (workers * 4)
+        chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
+        with ThreadPoolExecutor(workers) as pool:
+            parts = pool.map(lambda chunk: [self.encode(t, add_special_tokens) for t in chunk], chunks)
+            return [ids for part in parts for ids in part]
+
+    def encode_with_offsets(self, text: str) -> list[tuple[int, int, int]]:
+        """(id, start, end) per token, with [start, end) a span of `text` (no post-processor tokens).
+
+        A byte-level token that covers part of a character reports the whole character.
+        """
+        from corpuskit.tokenizers.offsets import normalize_aligned, piece_spans
+
+        check_text(text)
+        out: list[tuple[int, int, int]] = []
+        for segment, seg_start, added in self._segments(text):
+            if added:
+                out.append((self._added[segment], seg_start, seg_start + len(segment)))
+                continue
+            norm, starts, ends = normalize_aligned(self.normalizer, segment)
+            pre = self.pre_tokenizer
+            if pre is None:
+                pieces = [(norm, 0, len(norm))] if norm else []
+                unit = "char"
+            else:
+                pieces = pre.split_offsets(norm, seg_start == 0) if isinstance(pre, Metaspace) else pre.split_offsets(norm)
+                unit = pre.unit
+            results = self.model.tokenize_words([p for p, _, _ in pieces])
+            for (piece, a, b), (ids, lens) in zip(pieces, results):
+                for tid, (x, y) in zip(ids, piece_spans(piece, norm[a:b], lens, unit)):
+                    x, y = a + x, a + y
+                    if y > x:
+                        out.append((tid, seg_start + starts[x], seg_start + ends[y - 1]))
+                    else:
+                        pos = seg_start + (starts[x] if x < len(starts) else len(segment))
+                        out.append((tid, pos, pos))
+        return out
+
+    def decode(self, ids: Iterable[int], skip_special_tokens: bool = True) -> str:
+        """Text of `ids`; unknown ids are a KeyError naming the id."""
+        tokens = []
+        for tid in ids:
+            if skip_special_tokens and tid in self._special_ids:
+                continue
+            tok = self.id_to_token(int(tid))
+            if tok is None:
+                raise KeyError(f"id {tid} is not in the vocabulary (size {self.vocab_size})")
+            tokens.append(tok)
+        if self.decoder is None:
+            return " ".join(tokens)
+        return self.decoder.decode(tokens)
+
+    # -- files -------------------------------------------------------------------------------
+
+    def to_hf(self) -> dict[str, Any]:
+        """The tokenizer.json object that HF `tokenizers.Tokenizer.from_str` reads."""
+        return {
+            "version": "1.0",
+            "truncation": None,
+            "padding": None,
+            "added_tokens": [t.to_hf() for t in self.added_tokens],
+            "normalizer": self.normalizer.to_hf() if self.normalizer else None,
+            "pre_tokenizer": self.pre_tokenizer.to_hf() if self.pre_tokenizer else None,
+            "post_processor": self.post_processor.to_hf() if self.post_processor else None,
+            "decoder": self.decoder.to_hf() if self.decoder else None,
+            "model": self.model.to_hf(),
+        }
+
+    def save(self, path: str | Path) -> None:
+        """Write tokenizer.json atomically."""
+        write_json_atomic(path, self.to_hf())
+
+    @classmethod
+    def from_hf(cls, obj: dict[str, Any], where: str = "tokenizer.json") -> "Tokenizer":
+        """Build from a parsed tokenizer.json; anything unsupported is a ValueError naming `where` and the part."""
+        if not isinstance(obj, dict) or "model" not in obj:
+            raise ValueError(f"{where}: not a tokenizer.json (no 'model' object)")
+        model = _model_from_hf(obj["model"], f"{where}: model")
+        added = []
+        for i, tok in enumerate(obj.get("added_tokens") or []):
+            try:
+                added.append(AddedToken(tok["content"], int(tok["id"]), bool(tok.get("special", False))))
+            except (KeyError, TypeError, ValueError):
+                raise ValueError(f"{where}: added_tokens[{i}] needs 'content' and 'id'") from None
+            if tok.get("lstrip") or tok.get("rstrip") or tok.get("single_word"):
+                log.warning("%s: added token %r: lstrip/rstrip/single_word are ignored", where, tok["content"])
+        return cls(
+            model,
+            normalizer=normalizer_from_hf(obj.get("normalizer"), f"{where}: normalizer"),
+            pre_tokenizer=pretokenizer_from_hf(obj.get("pre_tokenizer"), f"{where}: pre_tokenizer"),
+            decoder=decoder_from_hf(obj.get("decoder"), f"{where}: decoder"),
+            post_processor=processor_from_hf(obj.get("post_processor"), f"{where}: post_processor"),
+            added_tokens=added,
+        )
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Tokenizer":
+        """Read a tokenizer.json (ours or Hugging Face's); a malformed file is a ValueError naming path and line."""
+        with open_text(path) as handle:
+            raw = handle.read()
+        try:
+            obj = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{exc.lineno}: malformed JSON: {exc.msg}") from None
+        return cls.from_hf(obj, str(path))
+
+    from_file = load
+
+    def save_vocab_merges(self, directory: str | Path, prefix: str = "") -> tuple[Path, Path]:
+        """Write BPE `vocab.json` and `merges.txt` (GPT-2 style) into `directory`."""
+        from corpuskit.tokenizers.bpe import BPEModel
+
+        if not isinstance(self.model, BPEModel):
+            raise ValueError("vocab.json + merges.txt exist only for BPE models")
+        directory = Path(directory)
+        vocab_path = directory / f"{prefix}vocab.json"
+        merges_path = directory / f"{prefix}merges.txt"
+        write_json_atomic(vocab_path, self.get_vocab())
+        with atomic_write(merges_path, "w") as handle:
+            handle.write("#version: 0.2\n")
+            for a, b in self.model.merges:
+                handle.write(f"{a} {b}\n")
+        return vocab_path, merges_path
+
+    @classmethod
+    def from_vocab_merges(cls, vocab_path: str | Path, merges_path: str | Path, byte_level: bool = True, unk_token: str | None = None) -> "Tokenizer":
+        """Load GPT-2 style BPE files; byte_level=True adds the ByteLevel pre-tokenizer and decoder."""
+        from corpuskit.tokenizers.bpe import BPEModel
+        from corpuskit.tokenizers.decoders import ByteLevelDecoder
+        from corpuskit.tokenizers.pretokenizers import ByteLevel, Whitespace
+
+        with open_text(vocab_path) as handle:
+            try:
+                vocab = json.load(handle)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{vocab_path}:{exc.lineno}: malformed JSON: {exc.msg}") from None
+        merges = []
+        with open_text(merges_path) as handle:
+            for lineno, line in enumerate(handle, 1):
+                line = line.rstrip("\r\n")
+                if not line or (lineno == 1 and line.startswith("#version")):
+                    continue
+                parts = line.split(" ")
+                if len(parts) != 2:
+                    raise ValueError(f"{merges_path}:{lineno}: expected two tokens separated by one space, got {line!r}")
+                merges.append((parts[0], parts[1]))
+        model = BPEModel(vocab, merges, unk_token=unk_token)
+        if byte_level:
+            return cls(model, pre_tokenizer=ByteLevel(add_prefix_space=False), decoder=ByteLevelDecoder())
+        return cls(model, pre_tokenizer=Whitespace())

@@ -1,0 +1,284 @@
+"""Unigram language-model tokenizer (SentencePiece-style): Viterbi encoding, sampling, EM training.
+
+Each piece has a log-probability; a word is split into the pieces whose scores sum highest.
+Training starts from frequent substrings and alternates EM re-estimation with pruning the pieces
+whose removal loses the least likelihood, until the target size; single characters are always
+kept. Memory while training: O(characters of distinct words + seed pieces).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from corpuskit.tokenizers.bpe import CACHE_LIMIT
+
+log = logging.getLogger(__name__)
+UNK_PENALTY = 10.0
+
+
+def _flat_codepoints(strings: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    starts = np.zeros(len(strings) + 1, np.int64)
+    np.cumsum([len(s) for s in strings], out=starts[1:])
+    cps = np.frombuffer("".join(strings).encode("utf-32-le", "surrogatepass"), np.uint32).astype(np.int64)
+    return cps, starts
+
+
+class UnigramModel:
+    """Pieces with scores; encoding is Viterbi (ties: the piece starting earliest), like HF/SentencePiece."""
+
+    kind = "Unigram"
+
+    def __init__(self, pieces: list[tuple[str, float]], unk_id: int | None = 0, byte_fallback: bool = False, seed: int = 0) -> None:
+        from corpuskit.tokenizers.unigram_kernels import build_trie
+
+        self.pieces = [(p, float(s)) for p, s in pieces]
+        self.vocab = {}
+        for i, (p, _) in enumerate(self.pieces):
+            self.vocab.setdefault(p, i)
+        self.id_to_token = {i: p for i, (p, _) in enumerate(self.pieces)}
+        if unk_id is not None and not 0 <= unk_id < len(self.pieces):
+            raise ValueError(f"Unigram unk_id {unk_id} is outside the vocabulary (size {len(self.pieces)})")
+        self.unk_id = unk_id
+        self.byte_fallback = byte_fallback
+        self.scores = np.array([s for _, s in self.pieces], np.float64)
+        self.min_score = float(self.scores.min()) if len(self.pieces) else 0.0
+        cps, starts = _flat_codepoints([p for p, _ in self.pieces])
+        self._trie = build_trie(cps, starts)
+        self._max_len = max((len(p) for p, _ in self.pieces), default=1)
+        self._cache: dict[str, tuple[list[int], list[int]]] = {}
+        self._rng = np.random.default_rng(seed)
+
+    def tokenize_words(self, words: list[str]) -> list[tuple[list[int], list[int]]]:
+        cache = self._cache
+        missing = list({w: None for w in words if w not in cache})
+        if missing:
+            if len(cache) + len(missing) > CACHE_LIMIT:
+                cache.clear()
+            for w, result in zip(missing, self._viterbi(missing)):
+                cache[w] = result
+        return [cache[w] for w in words]
+
+    def _viterbi(self, words: list[str]) -> list[tuple[list[int], list[int]]]:
+        from corpuskit.tokenizers.unigram_kernels import viterbi_words
+
+        cps, starts = _flat_codepoints(words)
+        unk = -1 if self.unk_id is None else self.unk_id
+        ids, lens, bounds = viterbi_words(cps, starts, *self._trie, self.scores, unk, self.min_score - UNK_PENALTY, np.full(len(words), -1, np.int64))
+        ids_l, lens_l, b = ids.tolist(), lens.tolist(), bounds.tolist()
+        out = []
+        for wi, w in enumerate(words):
+            wid, wlen = ids_l[b[wi] : b[wi + 1]], lens_l[b[wi] : b[wi + 1]]
+            if -2 in wid:
+                raise ValueError(f"cannot encode {w!r}: a character is not in the vocabulary and the model has no unk_id")
+            if self.byte_fallback and self.unk_id in wid:
+                wid, wlen = self._byte_fallback(w, wid, wlen)
+            out.append((wid, wlen))
+        return out
+
+    def _byte_fallback(self, word: str, ids: list[int], lens: list[int]) -> tuple[list[int], list[int]]:
+        new_ids, new_lens = [], []
+        pos = 0
+        for tid, n in zip(ids, lens):
+            piece = word[pos : pos + n]
+            pos += n
+            if tid == self.unk_id and piece not in self.vocab:
+                byte_ids = [self.vocab.get(f"<0x{b:02X}>") for b in piece.encode("utf-8")]
+                if all(b is not None for b in byte_ids):
+                    new_ids.extend(byte_ids)  # type: ignore[arg-type]
+                    new_lens.extend([n] + [0] * (len(byte_ids) - 1))
+                    continue
+            new_ids.append(tid)
+            new_lens.append(n)
+        return new_ids, new_lens
+
+    def sample_word(self, word: str, alpha: float, rng: np.random.Generator) -> list[int]:
+        """One segmentation drawn with probability proportional to P(segmentation)**alpha (subword regularisation)."""
+        m = len(word)
+        edges: list[list[tuple[int, int]]] = [[] for _ in range(m + 1)]  # edges ending at j: (start, piece)
+        for i in range(m):
+            single = False
+            for j in range(i + 1, min(m, i + self._max_len) + 1):
+                pid = self.vocab.get(word[i:j])
+                if pid is not None:
+                    edges[j].append((i, pid))
+                    single = single or j == i + 1
+            if not single:
+                edges[i + 1].append((i, -1))
+        unk_score = self.min_score - UNK_PENALTY
+        alpha_f = [-math.inf] * (m + 1)
+        alpha_f[0] = 0.0
+        for j in range(1, m + 1):
+            alpha_f[j] = float(np.logaddexp.reduce([alpha_f[i] + alpha * (self.scores[p] if p >= 0 else unk_score) for i, p in edges[j]])) if edges[j] else -math.inf
+        out: list[int] = []
+        end = m
+        while end > 0:
+            cand = edges[end]
+            logits = np.array([alpha_f[i] + alpha * (self.scores[p] if p >= 0 else unk_score) for i, p in cand])
+            probs = np.exp(logits - logits.max())
+            i, p = cand[int(rng.choice(len(cand), p=probs / probs.sum()))]
+            if p < 0:
+                if self.unk_id is None:
+                    raise ValueError(f"cannot encode {word!r}: unknown character and no unk_id")
+                p = self.unk_id
+            out.append(p)
+            end = i
+        return out[::-1]
+
+    def to_hf(self) -> dict[str, Any]:
+        return {"type": "Unigram", "unk_id": self.unk_id, "vocab": [[p, s] for p, s in self.pieces], "byte_fallback": self.byte_fallback}
+
+    @classmethod
+    def from_hf(cls, obj: dict[str, Any], where: str = "model") -> "UnigramModel":
+        vocab = obj.get("vocab")
+        if not isinstance(vocab, list):
+            raise ValueError(f"{where}: Unigram needs a 'vocab' list of [piece, score]")
+        pieces = []
+        for i, entry in enumerate(vocab):
+            if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)):
+                raise ValueError(f"{where}: vocab[{i}] is not [piece, score]: {entry!r}")
+            pieces.append((entry[0], float(entry[1])))
+        return cls(pieces, obj.get("unk_id"), bool(obj.get("byte_fallback", False)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Training
+
+
+def _digamma(x: np.ndarray) -> np.ndarray:
+    from scipy.special import digamma
+
+    return digamma(x)
+
+
+def seed_pieces(words: list[str], counts: np.ndarray, max_piece_length: int, seed_size: int, marker: str = "▁") -> tuple[list[str], np.ndarray]:
+    """Seed vocabulary: every character (weighted by word counts), then the substrings of 2+ characters
+    that occur at least twice among the distinct words, ranked by occurrences * length (SentencePiece's
+    seeding rule, which favours pieces shared by many words). The marker may only start a piece.
+
+    Memory: O(distinct substrings of the distinct words, up to max_piece_length).
+    """
+    chars: dict[str, float] = {}
+    subs: dict[str, int] = {}
+    for word, wc in zip(words, counts.tolist()):
+        m = len(word)
+        for i in range(m):
+            chars[word[i]] = chars.get(word[i], 0.0) + wc
+            if i > 0 and word[i] == marker:
+                continue
+            for j in range(i + 2, min(m, i + max_piece_length) + 1):
+                if word[j - 1] == marker:
+                    break
+                s = word[i:j]
+                subs[s] = subs.get(s, 0) + 1
+    ranked = sorted(((s, n) for s, n in subs.items() if n >= 2), key=lambda kv: (-kv[1] * len(kv[0]), kv[0]))[: max(seed_size - len(chars), 0)]
+    pieces = sorted(chars, key=lambda c: (-chars[c], c)) + [s for s, _ in ranked]
+    freqs = np.array([chars[c] for c in pieces[: len(chars)]] + [float(n * len(s)) for s, n in ranked], np.float64)
+    return pieces, freqs
+
+
+def _e_step(words_cps: tuple[np.ndarray, np.ndarray], wcount: np.ndarray, pieces: list[str], scores: np.ndarray) -> tuple[np.ndarray, float]:
+    from numba import get_num_threads
+
+    from corpuskit.tokenizers.unigram_kernels import build_trie, expected_counts
+
+    trie = build_trie(*_flat_codepoints(pieces))
+    return expected_counts(words_cps[0], words_cps[1], wcount, *trie, scores, max(2 * get_num_threads(), 1))
+
+
+def _m_step(pieces: list[str], expected: np.ndarray, required: int) -> tuple[list[str], np.ndarray]:
+    """New scores digamma(count) - digamma(total); drop non-character pieces expected < 0.5 times."""
+    keep = np.ones(len(pieces), bool)
+    keep[required:] = expected[required:] >= 0.5
+    freq = np.maximum(expected[keep], 0.5)
+    kept = [p for p, k in zip(pieces, keep) if k]
+    return kept, _digamma(freq) - _digamma(freq.sum())
+
+
+def _prune(words_cps: tuple[np.ndarray, np.ndarray], wcount: np.ndarray, pieces: list[str], scores: np.ndarray, required: int, target: int, shrinking_factor: float) -> tuple[list[str], np.ndarray]:
+    """Keep the pieces whose removal would cost the most likelihood (SentencePiece's rule)."""
+    from corpuskit.tokenizers.unigram_kernels import build_trie, viterbi_words
+
+    trie = build_trie(*_flat_codepoints(pieces))
+    n = len(pieces)
+    cps, starts = words_cps
+    ids, _, bounds = viterbi_words(cps, starts, *trie, scores, -1, float(scores.min()) - UNK_PENALTY, np.full(starts.size - 1, -1, np.int64))
+    word_of = np.repeat(np.arange(starts.size - 1), np.diff(bounds))
+    valid = ids >= 0
+    freq = np.bincount(ids[valid], weights=wcount[word_of[valid]], minlength=n)
+    pairs = np.unique(word_of[valid] * n + ids[valid])
+    containing = np.bincount(pairs % n, weights=wcount[pairs // n], minlength=n)
+    total = freq.sum()
+    vsum = wcount.sum()
+    # alternatives: best segmentation of each piece without itself
+    p_cps, p_starts = _flat_codepoints(pieces)
+    alt_ids, _, alt_bounds = viterbi_words(p_cps, p_starts, *trie, scores, -1, float(scores.min()) - UNK_PENALTY, np.arange(n, dtype=np.int64))
+    alt_ids_l, alt_b = alt_ids.tolist(), alt_bounds.tolist()
+    losses = np.full(n, np.inf)
+    for i in range(required, n):
+        if freq[i] == 0:
+            losses[i] = -np.inf
+            continue
+        alt = alt_ids_l[alt_b[i] : alt_b[i + 1]]
+        if not alt or any(a < 0 for a in alt):
+            continue
+        logsum_alt = math.log(total + freq[i] * (len(alt) - 1))
+        logprob_alt = sum(math.log(freq[a] + freq[i]) - logsum_alt for a in alt)
+        logprob = math.log(freq[i]) - math.log(total)
+        losses[i] = containing[i] / vsum * (logprob - logprob_alt)
+    size = max(target, int(n * shrinking_factor))
+    order = np.argsort(-losses[required:], kind="stable") + required
+    chosen = np.sort(np.concatenate([np.arange(required), order[: max(size - required, 0)]]))
+    chosen = chosen[losses[chosen] > -np.inf]
+    return [pieces[i] for i in chosen], scores[chosen]
+
+
+def train_unigram(
+    word_counts: Mapping[str, int],
+    vocab_size: int,
+    special_tokens: Iterable[str] = ("<unk>",),
+    max_piece_length: int = 16,
+    seed_size: int = 1_000_000,
+    shrinking_factor: float = 0.75,
+    em_iterations: int = 2,
+    byte_fallback: bool = False,
+) -> list[tuple[str, float]]:
+    """Learn Unigram pieces and scores from word counts; returns [(piece, score)] with specials first.
+
+    Characters are always kept, so `vocab_size` must exceed specials + distinct characters
+    (+ 256 byte pieces with byte_fallback).
+    """
+    specials = list(dict.fromkeys(special_tokens))
+    words = list(word_counts)
+    wcount = np.fromiter((word_counts[w] for w in words), np.float64, len(words))
+    words_cps = _flat_codepoints(words)
+    pieces, freqs = seed_pieces(words, wcount, max_piece_length, seed_size)
+    required = sum(1 for p in pieces if len(p) == 1)
+    byte_pieces = [f"<0x{b:02X}>" for b in range(256)] if byte_fallback else []
+    budget = vocab_size - len(specials) - len(byte_pieces)
+    if budget < required:
+        raise ValueError(f"vocab_size {vocab_size} is smaller than special tokens + characters ({len(specials) + len(byte_pieces) + required}); raise it")
+    scores = np.log(freqs) - math.log(freqs.sum())
+    target = budget
+    desired = max(int(target * 1.1), target)
+    for round_ in range(1000):
+        for _ in range(em_iterations):
+            expected, ll = _e_step(words_cps, wcount, pieces, scores)
+            pieces, scores = _m_step(pieces, expected, required)
+            log.debug("unigram round %d: %d pieces, log-likelihood %.1f", round_, len(pieces), ll)
+        if len(pieces) <= desired:
+            break
+        pieces, scores = _prune(words_cps, wcount, pieces, scores, required, desired, shrinking_factor)
+    # final: characters plus the best-scoring other pieces
+    order = np.argsort(-scores[required:], kind="stable")[: max(target - required, 0)] + required
+    final = list(range(required)) + sorted(order.tolist(), key=lambda i: (-scores[i], pieces[i]))
+    result = [(s, 0.0) for s in specials]
+    taken = set(specials)
+    body = sorted(((pieces[i], float(scores[i])) for i in final if pieces[i] not in taken), key=lambda ps: (-ps[1], ps[0]))
+    result += body
+    result += [(b, 0.0) for b in byte_pieces if b not in taken]
+    return result

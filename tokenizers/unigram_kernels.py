@@ -1,0 +1,287 @@
+"""Numba kernels for the Unigram model: a codepoint trie, Viterbi, and forward-backward (EM).
+
+Pieces live in a trie whose edges sit in an open-addressing table keyed by
+(node << 21 | codepoint). Each kernel has a plain-Python reference that tests compare against.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+_NEG_INF = -np.inf
+
+
+@njit(cache=True)
+def _slot(tkeys, key):
+    mask = tkeys.size - 1
+    h = (key * 0x9E3779B97F4A7C15) >> 17 & mask
+    while tkeys[h] != -1 and tkeys[h] != key:
+        h = (h + 1) & mask
+    return h
+
+
+@njit(cache=True)
+def build_trie(cps, starts):
+    """Trie of pieces given as flat codepoints + boundaries. Returns (table keys, child node, piece id per node)."""
+    total = cps.size + 1
+    size = 16
+    while size < 2 * total:
+        size *= 2
+    tkeys = np.full(size, -1, np.int64)
+    tvals = np.zeros(size, np.int64)
+    node_piece = np.full(total, -1, np.int64)
+    n_nodes = 1
+    for p in range(starts.size - 1):
+        node = 0
+        for i in range(starts[p], starts[p + 1]):
+            key = (np.int64(node) << 21) | cps[i]
+            h = _slot(tkeys, key)
+            if tkeys[h] == -1:
+                tkeys[h] = key
+                tvals[h] = n_nodes
+                n_nodes += 1
+            node = tvals[h]
+        if node_piece[node] == -1:
+            node_piece[node] = p
+    return tkeys, tvals, node_piece
+
+
+@njit(cache=True, inline="always")
+def _child(tkeys, tvals, node, cp):
+    key = (np.int64(node) << 21) | cp
+    mask = tkeys.size - 1
+    h = (key * 0x9E3779B97F4A7C15) >> 17 & mask
+    while True:
+        k = tkeys[h]
+        if k == key:
+            return tvals[h]
+        if k == -1:
+            return -1
+        h = (h + 1) & mask
+
+
+@njit(cache=True, nogil=True)
+def viterbi_words(cps, starts, tkeys, tvals, node_piece, scores, unk_id, unk_score, exclude):
+    """Best segmentation of each word (SentencePiece's Viterbi, ties to the earliest start).
+
+    A position no single-character piece covers gets an unknown node (score `unk_score`);
+    consecutive unknowns fuse into one. `exclude[w]` (or -1) is a piece word w may not use.
+    Returns flat piece ids (unk_id for unknowns, -2 when unk_id < 0), char lengths, boundaries.
+    """
+    n = starts.size - 1
+    out = np.empty(cps.size, np.int64)
+    out_len = np.empty(cps.size, np.int64)
+    out_starts = np.empty(n + 1, np.int64)
+    k = 0
+    best = np.empty(0, np.float64)
+    back = np.empty(0, np.int64)
+    piece = np.empty(0, np.int64)
+    for w in range(n):
+        out_starts[w] = k
+        s = starts[w]
+        m = starts[w + 1] - s
+        if m + 1 > best.size:
+            best = np.empty(2 * m + 2, np.float64)
+            back = np.empty(2 * m + 2, np.int64)
+            piece = np.empty(2 * m + 2, np.int64)
+        for i in range(m + 1):
+            back[i] = -1
+        best[0] = 0.0
+        for i in range(m):
+            if i > 0 and back[i] == -1:
+                continue
+            here = best[i]
+            node = 0
+            single = False
+            for j in range(i, m):
+                node = _child(tkeys, tvals, node, cps[s + j])
+                if node < 0:
+                    break
+                p = node_piece[node]
+                if p >= 0 and p != exclude[w]:
+                    cand = here + scores[p]
+                    if back[j + 1] == -1 or cand > best[j + 1]:
+                        best[j + 1] = cand
+                        back[j + 1] = i
+                        piece[j + 1] = p
+                    if j == i:
+                        single = True
+            if not single:
+                cand = here + unk_score
+                if back[i + 1] == -1 or cand > best[i + 1]:
+                    best[i + 1] = cand
+                    back[i + 1] = i
+                    piece[i + 1] = -1
+        # backtrack (fusing unknowns), then reverse into the output
+        end = m
+        first = k
+        while end > 0:
+            b = back[end]
+            p = piece[end]
+            if p == -1 and k > first and out[k - 1] == -1:
+                out_len[k - 1] += end - b
+            else:
+                out[k] = p
+                out_len[k] = end - b
+                k += 1
+            end = b
+        out[first:k] = out[first:k][::-1].copy()
+        out_len[first:k] = out_len[first:k][::-1].copy()
+        for i in range(first, k):
+            if out[i] == -1:
+                out[i] = unk_id if unk_id >= 0 else -2
+    out_starts[n] = k
+    return out[:k], out_len[:k], out_starts
+
+
+@njit(cache=True, inline="always")
+def _logaddexp(a, b):
+    if a == _NEG_INF:
+        return b
+    if b == _NEG_INF:
+        return a
+    if a > b:
+        return a + math.log1p(math.exp(b - a))
+    return b + math.log1p(math.exp(a - b))
+
+
+@njit(cache=True, nogil=True)
+def _expected_range(lo, hi, cps, starts, wcount, tkeys, tvals, node_piece, scores, acc):
+    """Forward-backward over words lo..hi, adding expected piece counts to `acc`; returns their log-likelihood."""
+    cap = 64
+    e_from = np.empty(cap, np.int64)
+    e_to = np.empty(cap, np.int64)
+    e_piece = np.empty(cap, np.int64)
+    alpha = np.empty(16, np.float64)
+    beta = np.empty(16, np.float64)
+    ll = 0.0
+    for w in range(lo, hi):
+        s = starts[w]
+        m = starts[w + 1] - s
+        if m == 0:
+            continue
+        if alpha.size < m + 1:
+            alpha = np.empty(2 * m + 2, np.float64)
+            beta = np.empty(2 * m + 2, np.float64)
+        ne = 0
+        for i in range(m):
+            node = 0
+            for j in range(i, m):
+                node = _child(tkeys, tvals, node, cps[s + j])
+                if node < 0:
+                    break
+                p = node_piece[node]
+                if p >= 0:
+                    if ne >= cap:
+                        cap *= 2
+                        a2 = np.empty(cap, np.int64)
+                        a2[:ne] = e_from[:ne]
+                        e_from = a2
+                        b2 = np.empty(cap, np.int64)
+                        b2[:ne] = e_to[:ne]
+                        e_to = b2
+                        c2 = np.empty(cap, np.int64)
+                        c2[:ne] = e_piece[:ne]
+                        e_piece = c2
+                    e_from[ne] = i
+                    e_to[ne] = j + 1
+                    e_piece[ne] = p
+                    ne += 1
+        for i in range(m + 1):
+            alpha[i] = _NEG_INF
+            beta[i] = _NEG_INF
+        alpha[0] = 0.0
+        beta[m] = 0.0
+        for e in range(ne):  # edges are sorted by start
+            alpha[e_to[e]] = _logaddexp(alpha[e_to[e]], alpha[e_from[e]] + scores[e_piece[e]])
+        for e in range(ne - 1, -1, -1):
+            beta[e_from[e]] = _logaddexp(beta[e_from[e]], beta[e_to[e]] + scores[e_piece[e]])
+        z = alpha[m]
+        if z == _NEG_INF:
+            continue
+        wc = wcount[w]
+        ll += wc * z
+        for e in range(ne):
+            acc[e_piece[e]] += wc * math.exp(alpha[e_from[e]] + scores[e_piece[e]] + beta[e_to[e]] - z)
+    return ll
+
+
+@njit(cache=True, parallel=True)
+def expected_counts(cps, starts, wcount, tkeys, tvals, node_piece, scores, n_chunks):
+    """E-step: each piece's expected count over all words (forward-backward on each word's lattice).
+
+    Returns (expected counts, log-likelihood of the corpus). Words are split into `n_chunks`
+    ranges processed in parallel, each with its own accumulator row.
+    """
+    n = starts.size - 1
+    acc = np.zeros((n_chunks, scores.size), np.float64)
+    ll = np.zeros(n_chunks, np.float64)
+    for c in prange(n_chunks):
+        ll[c] = _expected_range(n * c // n_chunks, n * (c + 1) // n_chunks, cps, starts, wcount, tkeys, tvals, node_piece, scores, acc[c])
+    total = np.zeros(scores.size, np.float64)
+    for c in range(n_chunks):
+        total += acc[c]
+    return total, ll.sum()
+
+
+def expected_counts_reference(words: list[str], counts: list[int], pieces: dict[str, float]) -> tuple[dict[str, float], float]:
+    """Reference E-step: enumerate lattice edges with dict lookups, forward-backward in log space."""
+    expected: dict[str, float] = {}
+    total_ll = 0.0
+    max_len = max(len(p) for p in pieces)
+    for word, wc in zip(words, counts):
+        m = len(word)
+        edges = [(i, j, word[i:j]) for i in range(m) for j in range(i + 1, min(m, i + max_len) + 1) if word[i:j] in pieces]
+        alpha = [-math.inf] * (m + 1)
+        beta = [-math.inf] * (m + 1)
+        alpha[0] = 0.0
+        beta[m] = 0.0
+        for i, j, p in edges:
+            alpha[j] = np.logaddexp(alpha[j], alpha[i] + pieces[p])
+        for i, j, p in reversed(edges):
+            beta[i] = np.logaddexp(beta[i], beta[j] + pieces[p])
+        z = alpha[m]
+        if z == -math.inf:
+            continue
+        total_ll += wc * z
+        for i, j, p in edges:
+            expected[p] = expected.get(p, 0.0) + wc * math.exp(alpha[i] + pieces[p] + beta[j] - z)
+    return expected, total_ll
+
+
+def viterbi_reference(word: str, pieces: dict[str, float], unk_score: float) -> list[tuple[str, bool]]:
+    """Reference Viterbi for one word: (piece, is_unknown) list, consecutive unknowns fused."""
+    m = len(word)
+    best: list[float | None] = [None] * (m + 1)
+    back = [(-1, "", False)] * (m + 1)
+    best[0] = 0.0
+    for i in range(m):
+        if best[i] is None:
+            continue
+        single = False
+        for j in range(i + 1, m + 1):
+            p = word[i:j]
+            if p in pieces:
+                cand = best[i] + pieces[p]
+                if best[j] is None or cand > best[j]:
+                    best[j] = cand
+                    back[j] = (i, p, False)
+                single = single or j == i + 1
+        if not single:
+            cand = best[i] + unk_score
+            if best[i + 1] is None or cand > best[i + 1]:
+                best[i + 1] = cand
+                back[i + 1] = (i, word[i], True)
+    out: list[tuple[str, bool]] = []
+    end = m
+    while end > 0:
+        i, p, unk = back[end]
+        if unk and out and out[-1][1]:
+            out[-1] = (p + out[-1][0], True)
+        else:
+            out.append((p, unk))
+        end = i
+    return out[::-1]

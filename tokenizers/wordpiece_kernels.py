@@ -1,0 +1,353 @@
+"""Numba kernel for WordPiece training: merges ranked by likelihood, count(AB) / (count(A) count(B)).
+
+Pair and symbol counts are updated incrementally after each merge, as for BPE. A merge lowers
+the counts of A and B, which raises the score of every other pair holding A or B, so those
+pairs get fresh heap entries (found through a per-symbol list of pairs); entries whose stored
+score no longer matches are re-pushed or dropped when popped. Ties: higher pair count, then
+smaller pair (first id, then second). Memory: O(symbols of distinct words + distinct pairs).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, types
+from numba.typed import Dict
+
+from corpuskit.tokenizers.bpe_kernels import _grow_i64, _pow_wrap
+
+_MASK32 = np.int64(0xFFFFFFFF)
+_HASH_MUL = 0x100000001B3
+
+
+@njit(cache=True)
+def _better(s1, c1, k1, s2, c2, k2):
+    """Entry 1 outranks entry 2: higher score, then higher count, then smaller pair."""
+    if s1 != s2:
+        return s1 > s2
+    if c1 != c2:
+        return c1 > c2
+    return k1 < k2
+
+
+@njit(cache=True)
+def _push(hs, hc, hk, size, s, c, k):
+    if size >= hk.size:
+        n = hk.size * 2
+        hs2 = np.zeros(n, np.float64)
+        hs2[:size] = hs[:size]
+        hs = hs2
+        hc = _grow_i64(hc, n)
+        hk = _grow_i64(hk, n)
+    i = size
+    hs[i], hc[i], hk[i] = s, c, k
+    while i > 0:
+        p = (i - 1) >> 1
+        if _better(hs[i], hc[i], hk[i], hs[p], hc[p], hk[p]):
+            hs[p], hs[i] = hs[i], hs[p]
+            hc[p], hc[i] = hc[i], hc[p]
+            hk[p], hk[i] = hk[i], hk[p]
+            i = p
+        else:
+            break
+    return hs, hc, hk, size + 1
+
+
+@njit(cache=True)
+def _pop(hs, hc, hk, size):
+    s, c, k = hs[0], hc[0], hk[0]
+    size -= 1
+    hs[0], hc[0], hk[0] = hs[size], hc[size], hk[size]
+    i = 0
+    while True:
+        left = 2 * i + 1
+        if left >= size:
+            break
+        best = left
+        if left + 1 < size and _better(hs[left + 1], hc[left + 1], hk[left + 1], hs[left], hc[left], hk[left]):
+            best = left + 1
+        if _better(hs[best], hc[best], hk[best], hs[i], hc[i], hk[i]):
+            hs[i], hs[best] = hs[best], hs[i]
+            hc[i], hc[best] = hc[best], hc[i]
+            hk[i], hk[best] = hk[best], hk[i]
+            i = best
+        else:
+            break
+    return s, c, k, size
+
+
+@njit(cache=True)
+def _score(pc, ca, cb):
+    return pc / (np.float64(ca) * np.float64(cb))
+
+
+@njit(cache=True)
+def train_wordpiece_merges(sym, word_start, wcount, tok_full, tok_base, tok_full_len, tok_base_len, n_tokens, vocab_size, min_frequency):
+    """Learn WordPiece merges; returns an (n, 3) array of (a, b, merged_id) in merge order.
+
+    tok_full/tok_base: hash of each initial token's string with and without the continuation
+    prefix (and their lengths), so a merge whose string exists already reuses that id.
+    """
+    n_pos = sym.size
+    n_words = word_start.size - 1
+    nxt = np.empty(n_pos, np.int64)
+    prv = np.empty(n_pos, np.int64)
+    word_of = np.empty(n_pos, np.int64)
+    cap = max(vocab_size, n_tokens) + 16
+    full = np.zeros(cap, np.int64)
+    base = np.zeros(cap, np.int64)
+    flen = np.zeros(cap, np.int64)
+    blen = np.zeros(cap, np.int64)
+    sym_count = np.zeros(cap, np.int64)
+    adj_head = np.full(cap, -1, np.int64)
+    string_id = Dict.empty(key_type=types.int64, value_type=types.int64)
+    for t in range(n_tokens):
+        full[t], base[t], flen[t], blen[t] = tok_full[t], tok_base[t], tok_full_len[t], tok_base_len[t]
+        string_id[tok_full[t]] = t
+    for w in range(n_words):
+        for i in range(word_start[w], word_start[w + 1]):
+            word_of[i] = w
+            prv[i] = i - 1 if i > word_start[w] else -1
+            nxt[i] = i + 1 if i + 1 < word_start[w + 1] else -1
+            sym_count[sym[i]] += wcount[w]
+
+    slot_of = Dict.empty(key_type=types.int64, value_type=types.int64)
+    counts = np.zeros(1024, np.int64)
+    head = np.full(1024, -1, np.int64)
+    stamp = np.full(1024, -1, np.int64)
+    n_slots = 0
+    occ_pos = np.zeros(max(n_pos, 16), np.int64)
+    occ_next = np.zeros(max(n_pos, 16), np.int64)
+    n_occ = 0
+    adj_slot = np.zeros(max(2 * n_pos, 16), np.int64)
+    adj_next = np.zeros(max(2 * n_pos, 16), np.int64)
+    n_adj = 0
+    slot_key = np.zeros(1024, np.int64)
+
+    merges = np.zeros((max(vocab_size - n_tokens, 1) + 16, 3), np.int64)
+    n_merges = 0
+    touched = np.zeros(64, np.int64)
+    positions = np.zeros(64, np.int64)
+    hs = np.zeros(16, np.float64)
+    hc = np.zeros(16, np.int64)
+    hk = np.zeros(16, np.int64)
+    hsize = 0
+    for phase in range(2):
+        # phase 0: initial pairs; phase 1: merge loop
+        if phase == 0:
+            for i in range(n_pos):
+                j = nxt[i]
+                if j < 0:
+                    continue
+                key = (np.int64(sym[i]) << 32) | sym[j]
+                s = slot_of[key] if key in slot_of else -1
+                if s < 0:
+                    s = n_slots
+                    slot_of[key] = s
+                    n_slots += 1
+                    if n_slots > counts.size:
+                        counts = _grow_i64(counts, n_slots)
+                        old = head.size
+                        head = _grow_i64(head, n_slots)
+                        head[old:] = -1
+                        stamp = _grow_i64(stamp, n_slots)
+                        stamp[old:] = -1
+                        slot_key = _grow_i64(slot_key, n_slots)
+                    slot_key[s] = key
+                    for side in range(2):
+                        owner = sym[i] if side == 0 else sym[j]
+                        if n_adj >= adj_slot.size:
+                            adj_slot = _grow_i64(adj_slot, n_adj + 1)
+                            adj_next = _grow_i64(adj_next, n_adj + 1)
+                        adj_slot[n_adj] = s
+                        adj_next[n_adj] = adj_head[owner]
+                        adj_head[owner] = n_adj
+                        n_adj += 1
+                counts[s] += wcount[word_of[i]]
+                occ_pos[n_occ] = i
+                occ_next[n_occ] = head[s]
+                head[s] = n_occ
+                n_occ += 1
+            for s in range(n_slots):
+                key = slot_key[s]
+                if counts[s] > 0:
+                    hs, hc, hk, hsize = _push(hs, hc, hk, hsize, _score(counts[s], sym_count[key >> 32], sym_count[key & _MASK32]), counts[s], key)
+            continue
+        while n_tokens < vocab_size and hsize > 0:
+            sc, c, key, hsize = _pop(hs, hc, hk, hsize)
+            s = slot_of[key]
+            a = key >> 32
+            b = key & _MASK32
+            actual = counts[s]
+            if actual <= 0:
+                continue
+            true_score = _score(actual, sym_count[a], sym_count[b])
+            if actual != c or true_score != sc:
+                hs, hc, hk, hsize = _push(hs, hc, hk, hsize, true_score, actual, key)
+                continue
+            if actual < min_frequency:
+                counts[s] = 0
+                continue
+            h_full = full[a] * _pow_wrap(np.int64(_HASH_MUL), blen[b]) + base[b]
+            new = string_id[h_full] if h_full in string_id else -1
+            if new < 0:
+                new = n_tokens
+                n_tokens += 1
+                if new >= cap:
+                    cap *= 2
+                    full = _grow_i64(full, cap)
+                    base = _grow_i64(base, cap)
+                    flen = _grow_i64(flen, cap)
+                    blen = _grow_i64(blen, cap)
+                    sym_count = _grow_i64(sym_count, cap)
+                    old = adj_head.size
+                    adj_head = _grow_i64(adj_head, cap)
+                    adj_head[old:] = -1
+                full[new] = h_full
+                base[new] = base[a] * _pow_wrap(np.int64(_HASH_MUL), blen[b]) + base[b]
+                flen[new] = flen[a] + blen[b]
+                blen[new] = blen[a] + blen[b]
+                string_id[h_full] = new
+            if n_merges >= merges.shape[0]:
+                bigger = np.zeros((merges.shape[0] * 2, 3), np.int64)
+                bigger[:n_merges] = merges[:n_merges]
+                merges = bigger
+            merges[n_merges, 0] = a
+            merges[n_merges, 1] = b
+            merges[n_merges, 2] = new
+            n_merges += 1
+
+            n_p = 0
+            e = head[s]
+            while e >= 0:
+                if n_p >= positions.size:
+                    positions = _grow_i64(positions, n_p + 1)
+                positions[n_p] = occ_pos[e]
+                n_p += 1
+                e = occ_next[e]
+            head[s] = -1
+            pos_sorted = np.sort(positions[:n_p])
+            n_t = 0
+            last = -1
+            for idx in range(n_p):
+                pos = pos_sorted[idx]
+                if pos == last:
+                    continue
+                last = pos
+                if sym[pos] != a:
+                    continue
+                r = nxt[pos]
+                if r < 0 or sym[r] != b:
+                    continue
+                wc = wcount[word_of[pos]]
+                sym_count[a] -= wc
+                sym_count[b] -= wc
+                sym_count[new] += wc
+                counts[s] -= wc
+                p = prv[pos]
+                q = nxt[r]
+                for side in range(2):
+                    if side == 0:
+                        if p < 0:
+                            continue
+                        old_key = (np.int64(sym[p]) << 32) | a
+                        new_key = (np.int64(sym[p]) << 32) | new
+                        at = p
+                        other = sym[p]
+                    else:
+                        if q < 0:
+                            continue
+                        old_key = (b << 32) | np.int64(sym[q])
+                        new_key = (new << 32) | np.int64(sym[q])
+                        at = pos
+                        other = sym[q]
+                    if old_key != key:
+                        counts[slot_of[old_key]] -= wc
+                    t = slot_of[new_key] if new_key in slot_of else -1
+                    if t < 0:
+                        t = n_slots
+                        slot_of[new_key] = t
+                        n_slots += 1
+                        if n_slots > counts.size:
+                            counts = _grow_i64(counts, n_slots)
+                            old = head.size
+                            head = _grow_i64(head, n_slots)
+                            head[old:] = -1
+                            stamp = _grow_i64(stamp, n_slots)
+                            stamp[old:] = -1
+                            slot_key = _grow_i64(slot_key, n_slots)
+                        slot_key[t] = new_key
+                        for owner_side in range(2):
+                            owner = new if owner_side == 0 else other
+                            if n_adj >= adj_slot.size:
+                                adj_slot = _grow_i64(adj_slot, n_adj + 1)
+                                adj_next = _grow_i64(adj_next, n_adj + 1)
+                            adj_slot[n_adj] = t
+                            adj_next[n_adj] = adj_head[owner]
+                            adj_head[owner] = n_adj
+                            n_adj += 1
+                    counts[t] += wc
+                    if n_occ >= occ_pos.size:
+                        occ_pos = _grow_i64(occ_pos, n_occ + 1)
+                        occ_next = _grow_i64(occ_next, n_occ + 1)
+                    occ_pos[n_occ] = at
+                    occ_next[n_occ] = head[t]
+                    head[t] = n_occ
+                    n_occ += 1
+                sym[pos] = new
+                sym[r] = -1
+                nxt[pos] = q
+                if q >= 0:
+                    prv[q] = pos
+            counts[s] = 0
+            # every live pair holding a, b or the new symbol gets an entry with its current score
+            for owner in (a, b, new):
+                e = adj_head[owner]
+                while e >= 0:
+                    t = adj_slot[e]
+                    e = adj_next[e]
+                    if stamp[t] == n_merges or counts[t] <= 0:
+                        continue
+                    stamp[t] = n_merges
+                    k2 = slot_key[t]
+                    hs, hc, hk, hsize = _push(hs, hc, hk, hsize, _score(counts[t], sym_count[k2 >> 32], sym_count[k2 & _MASK32]), counts[t], k2)
+            if hsize > 4 * n_slots + 1_000_000:
+                hsize = 0
+                for t in range(n_slots):
+                    if counts[t] > 0:
+                        k2 = slot_key[t]
+                        hs, hc, hk, hsize = _push(hs, hc, hk, hsize, _score(counts[t], sym_count[k2 >> 32], sym_count[k2 & _MASK32]), counts[t], k2)
+    return merges[:n_merges]
+
+
+def train_wordpiece_reference(words: list[list[int]], counts: list[int], tokens: list[str], prefix: str, vocab_size: int, min_frequency: int) -> list[tuple[int, int, int]]:
+    """Reference: recount pairs and symbols before every merge; same scores and tie rule."""
+    words = [list(w) for w in words]
+    index = {t: i for i, t in enumerate(tokens)}
+    merges = []
+    while len(tokens) < vocab_size:
+        pairs: dict[tuple[int, int], int] = {}
+        syms: dict[int, int] = {}
+        for w, c in zip(words, counts):
+            for x in w:
+                syms[x] = syms.get(x, 0) + c
+            for x, y in zip(w, w[1:]):
+                pairs[(x, y)] = pairs.get((x, y), 0) + c
+        live = [(p, n) for p, n in pairs.items() if n >= max(min_frequency, 1)]
+        if not live:
+            break
+        (a, b), _ = min(live, key=lambda kv: (-(kv[1] / (float(syms[kv[0][0]]) * float(syms[kv[0][1]]))), -kv[1], kv[0]))
+        tb = tokens[b]
+        string = tokens[a] + (tb[len(prefix) :] if tb.startswith(prefix) else tb)
+        new = index.get(string)
+        if new is None:
+            new = len(tokens)
+            tokens.append(string)
+            index[string] = new
+        merges.append((a, b, new))
+        for w in words:
+            i = 0
+            while i < len(w) - 1:
+                if w[i] == a and w[i + 1] == b:
+                    w[i : i + 2] = [new]
+                i += 1
+    return merges
