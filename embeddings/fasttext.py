@@ -41,6 +41,7 @@ class FastTextTrainer(Word2VecTrainer):
 
     name: ClassVar[str] = "fasttext"
     config_class: ClassVar[type] = FastTextConfig
+    predict_center: ClassVar[bool] = False  # skip-gram direction: the centre's n-grams predict each context word
 
     def _subword_table(self, vocab: Vocabulary) -> tuple[np.ndarray, np.ndarray, int]:
         c = self.config

@@ -6,12 +6,15 @@ hashed character n-gram rows. The plain-Python twin of every function is in
 `corpuskit.embeddings.reference`; tests compare them on small random problems.
 
 Versions of the update (all in `train_chunk`):
-  1. sg=1: hidden = mean(input rows of the centre word); predict each context word in turn
-     and add the hidden gradient to every centre row after each prediction (fastText's order).
+  1. sg=1, predict_center=0: hidden = mean(input rows of the centre word); predict each context
+     word in turn and add the gradient to every centre row after each prediction (fastText's
+     order). predict_center=1: each context word's rows predict the centre word (word2vec.c's
+     order, which keeps the centre's Huffman path or output row hot in cache).
   2. sg=0: hidden = mean(input rows of all context words); predict the centre word once and add
      the gradient, unscaled, to every context row (word2vec.c's CBOW update).
   hs=1 walks the Huffman path of the target; hs=0 draws `negative` words from the unigram^0.75
-  table (a draw equal to the target is skipped). Randomness is word2vec.c's 64-bit LCG seeded
+  table (a draw equal to the target is skipped). The logistic function and the loss come from
+  word2vec.c's tables (`corpuskit.embeddings.sigmoid`), scores clipped to +-6. Randomness is word2vec.c's 64-bit LCG seeded
   per chunk, so one worker and one seed reproduce a run exactly.
 """
 
@@ -19,6 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+from corpuskit.embeddings.sigmoid import MAX_EXP, NEG_LOG_SIGMOID_TABLE, SCALE, SIGMOID_TABLE
 
 LCG_MULTIPLIER = np.uint64(25214903917)
 LCG_INCREMENT = np.uint64(11)
@@ -52,28 +57,31 @@ def bisect_right(table: np.ndarray, value: np.int64) -> np.int64:
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def log_sigmoid_loss(score: float, label: float) -> float:
-    """-log P(label | score) for a logistic output; stable for large |score|."""
-    z = score if label > 0.5 else -score
-    if z > 0:
-        return np.log1p(np.exp(-z))
-    return -z + np.log1p(np.exp(z))
-
-
-@njit(cache=True, nogil=True, fastmath=True)
 def output_step(hidden, grad, wout, row, label, alpha):
-    """One logistic output: update wout[row] and accumulate the hidden gradient; return the loss."""
+    """One logistic output: update wout[row] and accumulate the hidden gradient; return the loss.
+
+    P(label) uses the sigmoid table; beyond +-MAX_EXP the probability is 0 or 1 and the loss of
+    a wrong side is |score| (its asymptote).
+    """
     dim = hidden.shape[0]
     score = np.float32(0.0)
     for k in range(dim):
         score += hidden[k] * wout[row, k]
-    f = float(score)
-    prob = 1.0 / (1.0 + np.exp(-f))
+    if score >= MAX_EXP:
+        prob = np.float32(1.0)
+        loss = score if label < 0.5 else np.float32(0.0)
+    elif score <= -MAX_EXP:
+        prob = np.float32(0.0)
+        loss = -score if label > 0.5 else np.float32(0.0)
+    else:
+        cell = int((score + MAX_EXP) * SCALE)
+        prob = SIGMOID_TABLE[cell]
+        loss = NEG_LOG_SIGMOID_TABLE[cell] if label > 0.5 else NEG_LOG_SIGMOID_TABLE[999 - cell]
     g = np.float32((label - prob) * alpha)
     for k in range(dim):
         grad[k] += g * wout[row, k]
         wout[row, k] += g * hidden[k]
-    return log_sigmoid_loss(f, label)
+    return float(loss)
 
 
 @njit(cache=True, nogil=True, fastmath=True)
@@ -101,7 +109,8 @@ def predict_target(hidden, grad, wout, target, cum_table, hs_offsets, hs_points,
 
 @njit(cache=True, nogil=True, fastmath=True)
 def train_chunk(
-    ids, win, wout, sub_offsets, sub_ids, keep, cum_table, hs_offsets, hs_points, hs_codes, sg, hs, negative, window, alpha, seed
+    ids, win, wout, sub_offsets, sub_ids, keep, cum_table, hs_offsets, hs_points, hs_codes, sg, predict_center, hs, negative,
+    window, alpha, seed
 ):
     """Train on one slice of the id stream (ids >= 0 words, -1 sentence ends) in place.
 
@@ -136,22 +145,25 @@ def train_chunk(
             hi = min(length, i + reach + 1)
             center = sentence[i]
             if sg:
-                first = sub_offsets[center]
-                last = sub_offsets[center + 1]
-                scale = np.float32(1.0 / (last - first))
                 for j in range(lo, hi):
                     if j == i:
                         continue
+                    source = sentence[j] if predict_center else center
+                    target = center if predict_center else sentence[j]
+                    first = sub_offsets[source]
+                    last = sub_offsets[source + 1]
                     hidden[:] = 0.0
                     for s in range(first, last):
                         row = sub_ids[s]
                         for k in range(dim):
                             hidden[k] += win[row, k]
-                    for k in range(dim):
-                        hidden[k] *= scale
+                    if last - first > 1:
+                        scale = np.float32(1.0 / (last - first))
+                        for k in range(dim):
+                            hidden[k] *= scale
                     grad[:] = 0.0
                     step_loss, touched, state = predict_target(
-                        hidden, grad, wout, sentence[j], cum_table, hs_offsets, hs_points, hs_codes, hs, negative, alpha, state
+                        hidden, grad, wout, target, cum_table, hs_offsets, hs_points, hs_codes, hs, negative, alpha, state
                     )
                     loss += step_loss
                     predictions += touched

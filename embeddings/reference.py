@@ -10,6 +10,8 @@ import math
 
 import numpy as np
 
+from corpuskit.embeddings.sigmoid import MAX_EXP, NEG_LOG_SIGMOID_TABLE, SIGMOID_TABLE, TABLE_SIZE, table_index
+
 MASK64 = (1 << 64) - 1
 KEEP_ALL = 1 << 32
 
@@ -24,12 +26,19 @@ def draw_bits(state: int) -> int:
 
 
 def _logistic_step(hidden, grad, wout, row, label, alpha) -> float:
-    score = float(hidden @ wout[row])
-    g = (label - 1.0 / (1.0 + math.exp(-score))) * alpha
+    score = float(np.float32(hidden.astype(np.float32) @ wout[row].astype(np.float32)))
+    if score >= MAX_EXP:
+        prob, loss = 1.0, (score if label < 0.5 else 0.0)
+    elif score <= -MAX_EXP:
+        prob, loss = 0.0, (-score if label > 0.5 else 0.0)
+    else:
+        cell = table_index(score)
+        prob = float(SIGMOID_TABLE[cell])
+        loss = float(NEG_LOG_SIGMOID_TABLE[cell] if label > 0.5 else NEG_LOG_SIGMOID_TABLE[TABLE_SIZE - 1 - cell])
+    g = (label - prob) * alpha
     grad += g * wout[row]
     wout[row] += g * hidden
-    z = score if label > 0.5 else -score
-    return math.log1p(math.exp(-z)) if z > 0 else -z + math.log1p(math.exp(z))
+    return loss
 
 
 def _predict(hidden, grad, wout, target, cum_table, tree, hs, negative, alpha, state):
@@ -51,7 +60,7 @@ def _predict(hidden, grad, wout, target, cum_table, tree, hs, negative, alpha, s
     return loss, touched, state
 
 
-def train_chunk_reference(ids, win, wout, subwords, keep, cum_table, tree, sg, hs, negative, window, alpha, seed):
+def train_chunk_reference(ids, win, wout, subwords, keep, cum_table, tree, sg, predict_center, hs, negative, window, alpha, seed):
     """Reference of kernels.train_chunk; `subwords[w]` lists word w's input rows. Updates win/wout (float64)."""
     state, loss, predictions, words = seed, 0.0, 0, 0
     raw_sentences: list[list[int]] = [[]]
@@ -73,11 +82,12 @@ def train_chunk_reference(ids, win, wout, subwords, keep, cum_table, tree, sg, h
             reach = window - (state >> 16) % window
             context = [j for j in range(max(0, i - reach), min(len(sentence), i + reach + 1)) if j != i]
             if sg:
-                rows = subwords[center]
                 for j in context:
+                    source, target = (sentence[j], center) if predict_center else (center, sentence[j])
+                    rows = subwords[source]
                     hidden = win[rows].mean(axis=0)
                     grad = np.zeros_like(hidden)
-                    step, touched, state = _predict(hidden, grad, wout, sentence[j], cum_table, tree, hs, negative, alpha, state)
+                    step, touched, state = _predict(hidden, grad, wout, target, cum_table, tree, hs, negative, alpha, state)
                     loss += step
                     predictions += touched
                     for row in rows:

@@ -53,6 +53,7 @@ def run_epochs(
     tables: Tables,
     *,
     sg: bool,
+    predict_center: bool,
     hs: bool,
     negative: int,
     window: int,
@@ -82,7 +83,7 @@ def run_epochs(
         start, end, rate, chunk_seed = task
         result = train_chunk(
             np.ascontiguousarray(ids[start:end]), win, wout, tables.sub_offsets, tables.sub_ids, tables.keep,
-            tables.cum_table, tree.offsets, tree.points, tree.codes, sg, hs, negative, window, rate, chunk_seed,
+            tables.cum_table, tree.offsets, tree.points, tree.codes, sg, predict_center, hs, negative, window, rate, chunk_seed,
         )
         if bar is not None:
             bar.update(result[2])

@@ -69,6 +69,7 @@ class Word2VecTrainer:
 
     name: ClassVar[str] = "word2vec"
     config_class: ClassVar[type] = Word2VecConfig
+    predict_center: ClassVar[bool] = True  # skip-gram direction: context rows predict the centre (word2vec.c)
 
     def __init__(self, config: Word2VecConfig | None = None, **options) -> None:
         self.config = config if config is not None else self.config_class(**options)
@@ -98,7 +99,7 @@ class Word2VecTrainer:
         wout = np.zeros((max(1, len(vocab) - 1) if hs else len(vocab), c.dim), dtype=np.float32)
         tables = Tables(sub_offsets, sub_ids, keep_thresholds(vocab.counts, c.sample), negative_table(vocab.counts, c.ns_exponent), tree)
         self.history = run_epochs(
-            stream, win, wout, tables, sg=c.arch == "sg", hs=hs, negative=c.negative, window=c.window, alpha=c.alpha,
+            stream, win, wout, tables, sg=c.arch == "sg", predict_center=self.predict_center, hs=hs, negative=c.negative, window=c.window, alpha=c.alpha,
             min_alpha=c.min_alpha, epochs=c.epochs, workers=c.workers, seed=c.seed, chunk_tokens=c.chunk_tokens, progress=progress,
         )
         return self._keyed_vectors(vocab, win, sub_offsets, sub_ids)

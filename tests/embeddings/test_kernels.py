@@ -24,11 +24,11 @@ def test_lcg_matches_reference():
         assert int(draw_bits(state_k)) == reference.draw_bits(state_r)
 
 
-@pytest.mark.parametrize("sg", [True, False])
+@pytest.mark.parametrize("sg, predict_center", [(True, False), (True, True), (False, False)])
 @pytest.mark.parametrize("hs", [False, True])
 @pytest.mark.parametrize("subwords", [False, True])
 @pytest.mark.parametrize("seed", [3, 11])
-def test_train_chunk_matches_reference(sg, hs, subwords, seed):
+def test_train_chunk_matches_reference(sg, predict_center, hs, subwords, seed):
     rng = np.random.default_rng(seed)
     vocab_size, dim, bucket = int(rng.integers(5, 13)), int(rng.integers(3, 10)), 7
     counts = np.sort(rng.integers(1, 60, size=vocab_size))[::-1].astype(np.int64)
@@ -46,9 +46,9 @@ def test_train_chunk_matches_reference(sg, hs, subwords, seed):
     win = (rng.random((input_rows, dim), dtype=np.float32) - 0.5).astype(np.float32)
     wout = ((rng.random((vocab_size - 1 if hs else vocab_size, dim), dtype=np.float32) - 0.5) * 0.3).astype(np.float32)
     win_ref, wout_ref = win.astype(np.float64), wout.astype(np.float64)
-    got = train_chunk(ids, win, wout, offsets, rows, keep, cum, tree.offsets, tree.points, tree.codes, sg, hs, 3, 3, 0.1, seed)
+    got = train_chunk(ids, win, wout, offsets, rows, keep, cum, tree.offsets, tree.points, tree.codes, sg, predict_center, hs, 3, 3, 0.1, seed)
     subword_lists = [list(rows[offsets[w] : offsets[w + 1]]) for w in range(vocab_size)]
-    want = reference.train_chunk_reference(ids, win_ref, wout_ref, subword_lists, keep, cum, tree, sg, hs, 3, 3, 0.1, seed)
+    want = reference.train_chunk_reference(ids, win_ref, wout_ref, subword_lists, keep, cum, tree, sg, predict_center, hs, 3, 3, 0.1, seed)
     assert got[1] == want[1] and got[2] == want[2]
     assert got[1] > 0
     np.testing.assert_allclose(got[0], want[0], rtol=1e-4)
@@ -66,13 +66,13 @@ def test_train_chunk_edge_cases():
     keep_all = np.full(3, 2**32, dtype=np.int64)
     for ids in (np.array([-1, -1], np.int32), np.array([1, -1, 2], np.int32), np.zeros(0, np.int32)):
         loss, predictions, words = train_chunk(
-            ids, win, wout, offsets, rows, keep_all, negative_table(counts), tree.offsets, tree.points, tree.codes, True, False, 2, 2, 0.1, 1
+            ids, win, wout, offsets, rows, keep_all, negative_table(counts), tree.offsets, tree.points, tree.codes, True, True, False, 2, 2, 0.1, 1
         )
         assert predictions == 0 and loss == 0.0 and words == int((ids >= 0).sum())
     keep_none = np.zeros(3, dtype=np.int64)
     loss, predictions, words = train_chunk(
         np.array([0, 1, 2, 0], np.int32), win, wout, offsets, rows, keep_none, negative_table(counts), tree.offsets, tree.points,
-        tree.codes, False, False, 2, 2, 0.1, 1,
+        tree.codes, False, False, False, 2, 2, 0.1, 1,
     )
     assert predictions == 0 and words == 4
     assert (win == 1).all() and (wout == 0).all()
