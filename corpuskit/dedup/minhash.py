@@ -36,9 +36,10 @@ BATCH = 512
 
 def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
     """(bands, rows) datasketch's MinHashLSH chooses for this threshold and num_perm."""
-    from datasketch.lsh import _optimal_param
+    from datasketch import MinHashLSH
 
-    return _optimal_param(threshold, num_perm, 0.5, 0.5)
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    return lsh.b, lsh.r
 
 
 def default_lsh_threshold(threshold: float, verify: bool) -> float:

@@ -1,6 +1,5 @@
 """`corpuskit dedup` end to end on generated JSONL."""
 
-import gzip
 import json
 
 import numpy as np

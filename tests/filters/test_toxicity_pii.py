@@ -77,3 +77,12 @@ def test_pii_kinds_and_placeholders_configurable():
     assert doc.text == "[mail] 192.168.0.1"
     with pytest.raises(ValueError, match="unknown PII kinds"):
         PIIRedactor(kinds=["ssn"])
+
+
+def test_bad_lexicon_files_are_named(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("# only a comment\n\n")
+    with pytest.raises(ValueError, match="empty.txt: no entries"):
+        ToxicityFilter(lexicon_file=str(empty))
+    with pytest.raises(FileNotFoundError, match="missing.txt"):
+        ToxicityFilter(lexicon_file=str(tmp_path / "missing.txt"))
