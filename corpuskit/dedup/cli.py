@@ -63,15 +63,21 @@ def dedup(
         index.add([doc.text for doc in batch])
     representatives = index.representatives()
 
+    changed = click.ClickException("the input changed between the two passes; rerun on files nobody is writing")
+    seen = [0]
+
     def kept():
         for ordinal, doc in enumerate(corpus()):
-            if ordinal >= len(representatives) or (doc.id != ids[ordinal]):
-                raise click.ClickException("the input changed between the two passes; rerun on files nobody is writing")
+            if ordinal >= len(representatives) or doc.id != ids[ordinal]:
+                raise changed
+            seen[0] = ordinal + 1
             if representatives[ordinal] == ordinal:
                 yield doc
 
     out = Path(output_dir)
     files = JsonlWriter(compression=compression).write_all(kept(), out, "dedup")
+    if seen[0] != len(ids):
+        raise changed
     removed = 0
     with atomic_write(out / "duplicates.jsonl", "w") as handle:
         for ordinal, rep in enumerate(representatives):
