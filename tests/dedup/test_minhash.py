@@ -144,3 +144,12 @@ def test_lsh_parameters_come_from_datasketch():
     assert default_lsh_threshold(0.8, False) == 0.8
     index = NearDuplicateIndex(threshold=0.8, verify=False)
     assert (index.bands, index.rows) == lsh_params(0.8, 128)
+
+
+def test_empty_inputs():
+    index = NearDuplicateIndex()
+    index.add([])
+    assert index.representatives().tolist() == []
+    step = MinHashDedup()
+    step.fit(iter([]))
+    assert step.decisions.drop == {} and step.decisions.keep_once == set()
