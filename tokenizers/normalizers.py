@@ -96,7 +96,7 @@ class BertNormalizer(Normalizer):
                     out.append(" ")
                     continue
                 cp = ord(ch)
-                if cp == 0 or cp == 0xFFFD or unicodedata.category(ch).startswith("C"):
+                if cp == 0 or cp == 0xFFFD or unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs"):
                     continue
                 out.append(" " if unicodedata.category(ch) in ("Zs", "Zl", "Zp") else ch)
             text = "".join(out)

@@ -61,3 +61,8 @@ def trained(train_lines: list[str]) -> dict:
         "wordpiece": WordPieceTrainer(vocab_size=800).train(iter(train_lines)),
         "unigram": UnigramTrainer(vocab_size=900).train(iter(train_lines)),
     }
+
+
+@pytest.fixture(scope="session")
+def chinese_lines() -> list[str]:
+    return list(CHINESE)

@@ -1,0 +1,234 @@
+"""Tokenizer behaviour: round trips, special tokens, offsets, bad input, training inputs, protocol."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from corpuskit.tokenizers.tokenizer import Tokenizer
+from corpuskit.tokenizers.trainers import BPETrainer, ByteLevelBPETrainer, UnigramTrainer, WordPieceTrainer
+
+TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=60)
+# HF's Unicode tables are older than Python's: compare with HF on the BMP plus emoji
+HF_TEXT = st.text(st.one_of(st.characters(blacklist_categories=("Cs",), max_codepoint=0xFFFF), st.sampled_from("😀🚀🦓𝔘")), max_size=60)
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@SETTINGS
+@given(text=TEXT)
+def test_byte_level_round_trip_on_any_text(trained: dict, text: str) -> None:
+    tok = trained["byte-bpe"]
+    assert tok.decode(tok.encode(text)) == text
+
+
+@SETTINGS
+@given(text=HF_TEXT)
+def test_every_model_encodes_any_text_like_hf(trained: dict, text: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    from tokenizers import Tokenizer as HFTokenizer
+
+    for name, tok in trained.items():
+        hf = HFTokenizer.from_str(json.dumps(tok.to_hf()))
+        ids = tok.encode(text)
+        assert ids == hf.encode(text).ids, (name, text)
+        assert tok.decode(ids) == hf.decode(ids), (name, text)
+
+
+@SETTINGS
+@given(text=st.text(st.sampled_from("abcdefghij klmno,.中文"), max_size=50))
+def test_unigram_decode_restores_text(trained: dict, text: str) -> None:
+    """Metaspace keeps every space; only a leading space is lost (the prepended '▁' absorbs it, as in HF)."""
+    uni = trained["unigram"]
+    assert uni.decode(uni.encode(text)) == (text[1:] if text.startswith(" ") else text)
+
+
+def test_special_tokens_are_never_split(trained: dict) -> None:
+    tok = trained["byte-bpe"]
+    eot = tok.token_to_id("<|endoftext|>")
+    ids = tok.encode("first<|endoftext|>second <|endoftext|>")
+    assert ids.count(eot) == 2
+    assert tok.decode(ids) == "firstsecond "
+    assert tok.decode(ids, skip_special_tokens=False) == "first<|endoftext|>second <|endoftext|>"
+    bert = trained["wordpiece"]
+    assert bert.encode("[MASK] paris") [0] == bert.token_to_id("[MASK]")
+
+
+def test_offsets_point_into_the_original_text(trained: dict) -> None:
+    text = "Héllo wörld, 中文 text!  Ünïcode"
+    for name, tok in trained.items():
+        spans = tok.encode_with_offsets(text)
+        assert [i for i, _, _ in spans] == tok.encode(text, add_special_tokens=False)
+        for tid, start, end in spans:
+            assert 0 <= start <= end <= len(text)
+        starts = [s for _, s, _ in spans]
+        assert starts == sorted(starts), name
+        covered = {i for _, s, e in spans for i in range(s, e)}
+        assert {i for i, ch in enumerate(text) if not ch.isspace()} <= covered, name
+        if name == "bpe":  # character level: spans tile the words exactly
+            assert "".join(text[s:e] for _, s, e in spans) == text.replace(" ", "")
+
+
+def test_byte_level_offsets_cover_partial_characters(trained: dict) -> None:
+    tok = trained["byte-bpe"]
+    text = "a😀b"
+    spans = tok.encode_with_offsets(text)
+    assert spans[0][1:] == (0, 1)
+    assert all(text[s:e] in ("a", "😀", "b", "😀b", "a😀") for _, s, e in spans if e > s)
+
+
+def test_lone_surrogate_is_a_clear_error_and_nul_encodes(trained: dict) -> None:
+    tok = trained["byte-bpe"]
+    with pytest.raises(ValueError, match="surrogate.*index 2"):
+        tok.encode("ab\ud800c")
+    assert tok.decode(tok.encode("a\x00b")) == "a\x00b"
+
+
+def test_training_replaces_surrogates_and_counts_them() -> None:
+    trainer = ByteLevelBPETrainer(vocab_size=300)
+    tok = trainer.train(iter(["abc \udcff def", "abc"]))
+    assert trainer.stats["surrogates_replaced"] == 1
+    assert tok.decode(tok.encode("abc")) == "abc"
+
+
+def test_empty_training_input_is_an_error() -> None:
+    for cls in (BPETrainer, ByteLevelBPETrainer, WordPieceTrainer, UnigramTrainer):
+        with pytest.raises(ValueError, match="no training text"):
+            cls(vocab_size=500).train(iter(["", ""]))
+        with pytest.raises(ValueError, match="no training text"):
+            cls(vocab_size=500).train(iter([]))
+
+
+def test_vocab_size_below_alphabet_is_an_error(train_lines: list[str]) -> None:
+    with pytest.raises(ValueError, match="smaller than"):
+        ByteLevelBPETrainer(vocab_size=100).train(iter(train_lines))
+    with pytest.raises(ValueError, match="smaller than"):
+        BPETrainer(vocab_size=10).train(iter(train_lines))
+    with pytest.raises(ValueError, match="smaller than"):
+        UnigramTrainer(vocab_size=20).train(iter(train_lines))
+    small = BPETrainer(vocab_size=40, limit_alphabet=30).train(iter(train_lines))
+    assert small.vocab_size == 40
+    assert small.encode("中")[0] == small.token_to_id("[UNK]")
+
+
+def test_malformed_and_unknown_files_are_clear_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{\n  "model": {\n  oops }')
+    with pytest.raises(ValueError, match=r"bad.json:3: malformed JSON"):
+        Tokenizer.load(bad)
+    other = tmp_path / "wordlevel.json"
+    other.write_text(json.dumps({"model": {"type": "WordLevel", "vocab": {}}}))
+    with pytest.raises(ValueError, match="unsupported model type 'WordLevel'"):
+        Tokenizer.load(other)
+    nomodel = tmp_path / "nomodel.json"
+    nomodel.write_text("[1, 2]")
+    with pytest.raises(ValueError, match="not a tokenizer.json"):
+        Tokenizer.load(nomodel)
+    badmerge = tmp_path / "badmerge.json"
+    badmerge.write_text(json.dumps({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a b"]}}))
+    with pytest.raises(ValueError, match="missing from the vocabulary"):
+        Tokenizer.load(badmerge)
+    badpre = tmp_path / "badpre.json"
+    badpre.write_text(json.dumps({"pre_tokenizer": {"type": "Digits"}, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}))
+    with pytest.raises(ValueError, match="pre_tokenizer: unsupported pre-tokenizer type 'Digits'"):
+        Tokenizer.load(badpre)
+
+
+def test_unknown_id_in_decode_is_an_error(trained: dict) -> None:
+    with pytest.raises(KeyError, match="id 999999"):
+        trained["bpe"].decode([1, 999999])
+
+
+def test_chinese_text(trained: dict, chinese_lines: list[str]) -> None:
+    text = "我们今天去北京大学参加会议。"
+    byte_tok = ByteLevelBPETrainer(vocab_size=420).train(iter(chinese_lines * 3))
+    ids = byte_tok.encode(text)
+    assert byte_tok.decode(ids) == text
+    assert len(ids) < len(text.encode("utf-8")) / 2  # merges learned inside unspaced Chinese
+    assert trained["byte-bpe"].decode(trained["byte-bpe"].encode(text)) == text
+    uni = trained["unigram"]
+    pieces = uni.tokenize(text)
+    assert pieces[0].startswith("▁") and uni.decode(uni.encode(text)) == text
+    uni_zh = UnigramTrainer(vocab_size=300).train(iter(chinese_lines))
+    assert "论文" in uni_zh.tokenize("他发表了论文")  # the raw string, no spaces needed
+    wp = trained["wordpiece"]
+    assert wp.token_to_id("[UNK]") not in wp.encode(text)  # each ideograph is its own word
+
+
+def test_encode_batch_matches_encode(trained: dict, heldout_lines: list[str]) -> None:
+    for tok in trained.values():
+        assert tok.encode_batch(heldout_lines * 3, workers=2) == [tok.encode(t) for t in heldout_lines * 3]
+
+
+def test_token_id_lookups_and_vocab_size(trained: dict) -> None:
+    for tok in trained.values():
+        vocab = tok.get_vocab()
+        assert len(vocab) == tok.vocab_size
+        for token, tid in list(vocab.items())[:50]:
+            assert tok.token_to_id(token) == tid and tok.id_to_token(tid) == token
+        assert tok.token_to_id("certainly-not-a-token-xyz") is None
+
+
+def test_unigram_sampling_is_seeded_and_valid(trained: dict) -> None:
+    uni = trained["unigram"].model
+    word = "▁international"
+    draws = [tuple(uni.sample_word(word, 0.1, np.random.default_rng(s))) for s in range(30)]
+    assert draws[3] == tuple(uni.sample_word(word, 0.1, np.random.default_rng(3)))
+    assert len(set(draws)) > 1
+    for ids in draws:
+        assert "".join(uni.id_to_token[i] for i in ids) == word
+
+
+def test_unigram_byte_fallback(train_lines: list[str]) -> None:
+    tok = UnigramTrainer(vocab_size=900, byte_fallback=True).train(iter(train_lines))
+    ids = tok.encode("zebra 🦓")
+    assert tok.token_to_id("<0xF0>") in ids and tok.token_to_id("<unk>") not in ids
+    assert tok.decode(ids) == "zebra 🦓"
+
+
+def test_train_from_counts_equals_train(train_lines: list[str]) -> None:
+    trainer = BPETrainer(vocab_size=500)
+    counts = trainer.count(iter(train_lines))
+    assert BPETrainer(vocab_size=500).train_from_counts(counts).model.merges == BPETrainer(vocab_size=500).train(iter(train_lines)).model.merges
+
+
+def test_train_files_reads_text_jsonl_and_pipeline_output(train_lines: list[str], tmp_path: Path) -> None:
+    from corpuskit.writers import write_manifest
+    from corpuskit.writers.jsonl import JsonlWriter
+    from corpuskit.document import Document
+
+    txt = tmp_path / "a.txt"
+    txt.write_text("\n".join(train_lines[:100]) + "\n")
+    jl = tmp_path / "b.jsonl.gz"
+    with gzip.open(jl, "wt") as handle:
+        for i, line in enumerate(train_lines[100:]):
+            handle.write(json.dumps({"id": str(i), "content": line}) + "\n")
+    from_files = ByteLevelBPETrainer(vocab_size=400).train_files([str(txt), str(jl)], text_field="content")
+    from_iter = ByteLevelBPETrainer(vocab_size=400).train(iter(train_lines))
+    assert from_files.model.merges == from_iter.model.merges
+    out = tmp_path / "run"
+    files = JsonlWriter(compression="gz").write_all((Document(str(i), t, {}) for i, t in enumerate(train_lines)), out, "part")
+    write_manifest(out, files)
+    from_dir = ByteLevelBPETrainer(vocab_size=400).train_files(str(out))
+    assert from_dir.model.merges == from_iter.model.merges
+
+
+def test_trainers_keep_the_protocol_and_are_plugins() -> None:
+    from corpuskit import registry
+    from corpuskit.trainer import Model, Trainer
+
+    for name, cls in [("bpe", BPETrainer), ("byte-bpe", ByteLevelBPETrainer), ("wordpiece", WordPieceTrainer), ("unigram", UnigramTrainer)]:
+        trainer = registry.load("trainers", name)(vocab_size=300)
+        assert isinstance(trainer, cls) and isinstance(trainer, Trainer)
+        assert trainer.config.vocab_size == 300
+    assert isinstance(ByteLevelBPETrainer(vocab_size=260).train(iter(["ab"])), Model)
+
+
+def test_normalizer_options(train_lines: list[str]) -> None:
+    tok = BPETrainer(vocab_size=400, lowercase=True, strip_accents=True, unicode_normalizer="NFC").train(iter(train_lines))
+    assert tok.encode("CAFÉ") == tok.encode("cafe")
+    assert tok.to_hf()["normalizer"]["type"] == "Sequence"
