@@ -153,3 +153,32 @@ def test_empty_inputs():
     step = MinHashDedup()
     step.fit(iter([]))
     assert step.decisions.drop == {} and step.decisions.keep_once == set()
+
+
+def test_sha1_without_check_clusters_exactly_like_datasketch_end_to_end():
+    from datasketch import MinHash, MinHashLSH
+
+    from corpuskit.dedup.unionfind import UnionFind
+
+    rng = np.random.default_rng(9)
+    texts = []
+    for _ in range(25):
+        words = unique_words(rng, int(rng.integers(20, 120)))
+        texts.append(" ".join(words))
+        for _ in range(int(rng.integers(0, 3))):
+            copy = list(words)
+            copy[int(rng.integers(len(copy)))] = "edited"
+            texts.append(" ".join(copy))
+    lsh = MinHashLSH(threshold=0.8, num_perm=64)
+    union = UnionFind()
+    for ordinal, text in enumerate(texts):
+        minhash = MinHash(num_perm=64, seed=1)
+        for shingle in shingle_set(text):
+            minhash.update(shingle.encode("utf-8"))
+        union.add()
+        for other in lsh.query(minhash):
+            union.union(ordinal, other)
+        lsh.insert(ordinal, minhash)
+    index = NearDuplicateIndex(threshold=0.8, num_perm=64, hashing="sha1", verify=False)
+    index.add(texts)
+    assert index.representatives().tolist() == [union.find(i) for i in range(len(texts))]

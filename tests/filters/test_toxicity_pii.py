@@ -1,6 +1,8 @@
 """Toxicity lexicon/classifier and PII redaction on hand-written examples."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from corpuskit.document import Document, Drop
 from corpuskit.filters.fasttext_models import default_lid_model_path
@@ -86,3 +88,21 @@ def test_bad_lexicon_files_are_named(tmp_path):
         ToxicityFilter(lexicon_file=str(empty))
     with pytest.raises(FileNotFoundError, match="missing.txt"):
         ToxicityFilter(lexicon_file=str(tmp_path / "missing.txt"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    year=st.integers(1000, 2999), month=st.integers(1, 12), day=st.integers(1, 31),
+    version=st.lists(st.integers(0, 300), min_size=2, max_size=4),
+)
+def test_dates_and_versions_never_redacted(year, month, day, version):
+    dotted = ".".join(map(str, version))
+    text = f"On {year}-{month:02d}-{day:02d} ({day:02d}.{month:02d}.{year}, {month}/{day}/{year}) we shipped version {dotted} and v{dotted}."
+    assert PIIRedactor().redact(text) == (text, {})
+
+
+@settings(max_examples=100, deadline=None)
+@given(user=st.from_regex(r"[a-z][a-z0-9._]{0,10}[a-z0-9]", fullmatch=True), domain=st.from_regex(r"[a-z]{2,10}", fullmatch=True))
+def test_generated_emails_redacted(user, domain):
+    text, found = PIIRedactor().redact(f"Contact {user}@{domain}.com today.")
+    assert text == "Contact <EMAIL> today." and found == {"email": 1}
