@@ -56,30 +56,46 @@ def ngram_texts(model: NGramModel, order: int, previous: list[str] | None) -> li
     return [f"{previous[p]} {words[w]}" for p, w in zip(parents, model.word[start:stop].tolist())]
 
 
-def write_arpa(model: NGramModel, path: str | Path) -> None:
-    """Write `model` as ARPA (atomically; compressed by suffix). Memory: O(n-grams of one order) strings."""
+def format_decimal(value: float) -> str:
+    """The number format of our ARPA files: at most 6 decimals, no trailing zeros, no '-0'."""
+    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def arpa_lines_ref(model: NGramModel, order: int, previous: list[str] | None) -> tuple[str, list[str]]:
+    """Plain-Python reference of `kernels.format_arpa_lines` for one order (and the n-gram texts)."""
+    start, stop = model.offsets[order - 1], model.offsets[order]
+    names = ngram_texts(model, order, previous)
+    probs = model.prob[start:stop].tolist()
+    if order < model.order:
+        backoffs = model.backoff[start:stop].tolist()
+        lines = [f"{format_decimal(p)}\t{s}\t{format_decimal(b)}\n" for p, s, b in zip(probs, names, backoffs)]
+    else:
+        lines = [f"{format_decimal(p)}\t{s}\n" for p, s in zip(probs, names)]
+    return "".join(lines), names
+
+
+def write_arpa(model: NGramModel, path: str | Path, chunk: int = 1 << 20) -> None:
+    """Write `model` as ARPA (atomically; compressed by suffix). Memory: O(bytes of `chunk` lines)."""
+    from corpuskit.lm.ngram import kernels
+
     path = str(path)
+    encoded = [w.encode("utf-8", errors="surrogateescape") for w in model.words]
+    word_bytes = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    word_start = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum([len(b) for b in encoded], out=word_start[1:])
     with atomic_write(path, "wb") as raw:
         out = _compressed_writer(raw, path)
-        text = io.TextIOWrapper(out, encoding="utf-8", errors="surrogateescape", newline="\n", write_through=False)
-        text.write("\\data\\\n")
-        for k, n in enumerate(model.counts(), start=1):
-            text.write(f"ngram {k}={n}\n")
-        previous: list[str] | None = None
+        header = ["\\data\\\n"] + [f"ngram {k}={n}\n" for k, n in enumerate(model.counts(), start=1)]
+        out.write("".join(header).encode())
         for k in range(1, model.order + 1):
-            start, stop = model.offsets[k - 1], model.offsets[k]
-            names = ngram_texts(model, k, previous)
-            probs = model.prob[start:stop].tolist()
-            text.write(f"\n\\{k}-grams:\n")
-            if k < model.order:
-                backoffs = model.backoff[start:stop].tolist()
-                text.write("".join([f"{p:.7g}\t{s}\t{b:.7g}\n" for p, s, b in zip(probs, names, backoffs)]))
-            else:
-                text.write("".join([f"{p:.7g}\t{s}\n" for p, s in zip(probs, names)]))
-            previous = names
-        text.write("\n\\end\\\n")
-        text.flush()
-        text.detach()
+            out.write(f"\n\\{k}-grams:\n".encode())
+            for start in range(int(model.offsets[k - 1]), int(model.offsets[k]), chunk):
+                stop = min(start + chunk, int(model.offsets[k]))
+                lines = kernels.format_arpa_lines(start, stop, k, model.parent, model.word, model.prob, model.backoff,
+                                                  k < model.order, word_bytes, word_start)
+                out.write(memoryview(lines))
+        out.write(b"\n\\end\\\n")
         if out is not raw:
             out.close()
 

@@ -178,8 +178,8 @@ class _RowCounter:
         self._reset(1 << 16)
 
     def result(self) -> tuple[np.ndarray, np.ndarray]:
-        if not self.runs:
-            return sort_rows(self.rows[: self.n_rows], self.counts[: self.n_rows])
+        if not self.runs:  # unique already; the estimator needs no order
+            return self.rows[: self.n_rows], self.counts[: self.n_rows]
         if self.n_rows:
             self.spill()
         return merge_runs(self.runs)
@@ -241,14 +241,10 @@ def count_ngrams(
         bar = tqdm(unit=" lines", desc="counting")
     try:
         for chunk in _chunks(texts, chunk_lines):
-            ids: list[int] = []
-            lengths: list[int] = []
-            vocab.encode_growing(chunk, ids, lengths)
-            id_array = np.asarray(ids, dtype=np.int32)
-            length_array = np.asarray(lengths, dtype=np.int64)
+            id_array, length_array = vocab.encode_growing(chunk)
             counter.add(id_array, length_array)
-            tokens += len(ids)
-            sentences += len(lengths)
+            tokens += len(id_array)
+            sentences += len(length_array)
             if bar is not None:
                 bar.update(len(chunk))
         rows, counts = counter.result()

@@ -37,15 +37,16 @@ class _Trie:
 
         vocab_size = len(counts.words)
         bound = vocab_size + counts.rows.shape[0] * max(counts.order - 1, 0)
-        capacity = 1 << max(4, int(2 * bound).bit_length())
-        keys = np.full(capacity, -1, dtype=np.int64)
-        values = np.full(capacity, -1, dtype=np.int64)
-        parent = np.full(bound, -1, dtype=np.int64)
+        capacity = 1 << max(4, int(1.3 * bound).bit_length())  # at most ~0.6 full
+        table = np.zeros((capacity, 2), dtype=np.int64)  # zero pages: only touched slots cost
+        parent = np.empty(bound, dtype=np.int64)  # the kernel writes every node past the unigrams
+        parent[:vocab_size] = -1
         word = np.empty(bound, dtype=np.int32)
         word[:vocab_size] = np.arange(vocab_size, dtype=np.int32)
-        suffix = np.full(bound, -1, dtype=np.int64)
+        suffix = np.empty(bound, dtype=np.int64)
+        suffix[:vocab_size] = -1
         raw = np.zeros(bound, dtype=np.int64)
-        n = kernels.build_trie(counts.rows, counts.counts, vocab_size, keys, values, parent, word, suffix, raw, vocab_size)
+        n = kernels.build_trie(counts.rows, counts.counts, vocab_size, table, parent, word, suffix, raw, vocab_size)
         self.vocab_size = vocab_size
         self.parent, self.word, self.suffix, self.raw = parent[:n], word[:n], suffix[:n], raw[:n]
         self.order, self.first = kernels.node_orders(self.parent, self.word, vocab_size)

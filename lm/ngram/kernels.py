@@ -136,31 +136,32 @@ def merge_sorted_rows(rows_a, counts_a, rows_b, counts_b, out_rows, out_counts):
 
 
 @njit(cache=True, inline="always")
-def _child_slot(keys, parent, word, vocab_size):
-    key = parent * vocab_size + word
-    mask = np.uint64(keys.shape[0] - 1)
+def _child_slot(table, parent, word, vocab_size):
+    """Slot of key (parent, word) in `table` (capacity x 2: key + 1, node; 0 = empty, so zeros is empty)."""
+    key = parent * vocab_size + word + 1
+    mask = np.uint64(table.shape[0] - 1)
     slot = _mix(np.uint64(key)) & mask
-    while keys[slot] != -1 and keys[slot] != key:
+    while table[slot, 0] != 0 and table[slot, 0] != key:
         slot = (slot + np.uint64(1)) & mask
     return slot, key
 
 
 @njit(cache=True)
-def find_child(keys, values, parent, word, vocab_size):
+def find_child(table, parent, word, vocab_size):
     """The node (parent, word), or -1. Unigram nodes are the word ids themselves (parent -1)."""
     if parent < 0:
         return np.int64(word) if 0 <= word < vocab_size else np.int64(-1)
-    slot, key = _child_slot(keys, parent, word, vocab_size)
-    return values[slot] if keys[slot] == key else np.int64(-1)
+    slot, key = _child_slot(table, parent, word, vocab_size)
+    return table[slot, 1] if table[slot, 0] == key else np.int64(-1)
 
 
 @njit(cache=True, nogil=True)
-def build_trie(rows, counts, vocab_size, keys, values, parent, word, suffix, raw, n_nodes):
+def build_trie(rows, counts, vocab_size, table, parent, word, suffix, raw, n_nodes):
     """Insert every suffix of every row (and the prefix chain that reaches it) as trie nodes.
 
     Nodes 0..vocab_size-1 are the unigrams. For each row the suffixes get the row's count (each
-    n-gram occurrence ends exactly one maximal n-gram) and suffix links (node of w2..wk). `keys`
-    and `values` are the (parent, word) -> node hash, sized by the caller for the worst case.
+    n-gram occurrence ends exactly one maximal n-gram) and suffix links (node of w2..wk). `table`
+    is the (parent, word) -> node hash, sized by the caller for the worst case.
     Returns the number of nodes. Memory: O(distinct n-grams of all orders).
     """
     order = rows.shape[1]
@@ -175,12 +176,12 @@ def build_trie(rows, counts, vocab_size, keys, values, parent, word, suffix, raw
             node = np.int64(rows[r, j])
             here[j] = node
             for k in range(j + 1, order):
-                slot, key = _child_slot(keys, node, rows[r, k], vocab_size)
-                if keys[slot] == key:
-                    node = values[slot]
+                slot, key = _child_slot(table, node, rows[r, k], vocab_size)
+                if table[slot, 0] == key:
+                    node = table[slot, 1]
                 else:
-                    keys[slot] = key
-                    values[slot] = n_nodes
+                    table[slot, 0] = key
+                    table[slot, 1] = n_nodes
                     parent[n_nodes] = node
                     word[n_nodes] = rows[r, k]
                     suffix[n_nodes] = below[k]
@@ -194,18 +195,17 @@ def build_trie(rows, counts, vocab_size, keys, values, parent, word, suffix, raw
 
 @njit(cache=True)
 def build_child_table(parent, word, vocab_size, capacity):
-    """The (parent, word) -> node hash over nodes vocab_size.. (capacity: a power of two > 2x nodes)."""
-    keys = np.full(capacity, -1, dtype=np.int64)
-    values = np.full(capacity, -1, dtype=np.int64)
+    """The (parent, word) -> node hash over nodes vocab_size.. (capacity: a power of two > nodes)."""
+    table = np.zeros((capacity, 2), dtype=np.int64)
     for node in range(vocab_size, parent.shape[0]):
-        slot, key = _child_slot(keys, parent[node], word[node], vocab_size)
-        keys[slot] = key
-        values[slot] = node
-    return keys, values
+        slot, key = _child_slot(table, parent[node], word[node], vocab_size)
+        table[slot, 0] = key
+        table[slot, 1] = node
+    return table
 
 
 @njit(cache=True, nogil=True)
-def score_tokens(ids, lengths, bos, eos, max_order, vocab_size, keys, values, prob, backoff, out, out_order):
+def score_tokens(ids, lengths, bos, eos, max_order, vocab_size, table, prob, backoff, out, out_order):
     """log10 p of every scored token with backoff (KenLM's semantics), and the n-gram order used.
 
     A sentence scores its words, plus `</s>` when `eos`; its context starts with `<s>` when
@@ -229,7 +229,7 @@ def score_tokens(ids, lengths, bos, eos, max_order, vocab_size, keys, values, pr
             new[0] = node
             found = 1
             while found < max_order and found - 1 < n_ctx:
-                child = find_child(keys, values, ctx[found - 1], w, vocab_size)
+                child = find_child(table, ctx[found - 1], w, vocab_size)
                 if child < 0:
                     break
                 node = child
@@ -261,3 +261,128 @@ def node_orders(parent, word, vocab_size):
             order[i] = order[parent[i]] + 1
             first[i] = first[parent[i]]
     return order, first
+
+
+@njit(cache=True)
+def renumber_nodes(parent_row, word, node_order, max_order, vocab_size):
+    """New ids ordering nodes by (order, new id of parent, word); rows 0..V-1 are the unigrams.
+
+    Two stable counting sorts per order (by word, then by parent), so O(nodes + vocabulary).
+    Returns new ids and the first id of each order (offsets, length max_order + 1).
+    """
+    n = parent_row.shape[0]
+    starts = np.zeros(max_order + 2, dtype=np.int64)  # starts[k]: first new id of order k
+    for i in range(n):
+        starts[node_order[i] + 1] += 1
+    for k in range(1, max_order + 2):
+        starts[k] += starts[k - 1]
+    grouped = np.empty(n, dtype=np.int64)
+    fill = starts.copy()
+    for i in range(n):
+        k = node_order[i]
+        grouped[fill[k]] = i
+        fill[k] += 1
+    new_id = np.full(n, -1, dtype=np.int64)
+    for i in range(vocab_size):
+        new_id[i] = i
+    for k in range(2, max_order + 1):
+        a, b = starts[k], starts[k + 1]
+        count = np.zeros(vocab_size + 1, dtype=np.int64)
+        for t in range(a, b):
+            count[word[grouped[t]] + 1] += 1
+        for w in range(vocab_size):
+            count[w + 1] += count[w]
+        by_word = np.empty(b - a, dtype=np.int64)
+        for t in range(a, b):
+            r = grouped[t]
+            by_word[count[word[r]]] = r
+            count[word[r]] += 1
+        pa, pb = starts[k - 1], starts[k]
+        count = np.zeros(pb - pa + 1, dtype=np.int64)
+        for r in by_word:
+            count[new_id[parent_row[r]] - pa + 1] += 1
+        for p in range(pb - pa):
+            count[p + 1] += count[p]
+        for r in by_word:
+            p = new_id[parent_row[r]] - pa
+            new_id[r] = a + count[p]
+            count[p] += 1
+    return new_id, starts[1:]
+
+
+@njit(cache=True, inline="always")
+def _write_decimal(buf, pos, value):
+    """Write `value` with at most 6 decimals, trailing zeros dropped ('-1.25', '0', '-99')."""
+    negative = value < 0
+    scaled = np.int64((-value if negative else value) * 1e6 + 0.5)
+    if scaled == 0:
+        buf[pos] = 48
+        return pos + 1
+    if negative:
+        buf[pos] = 45
+        pos += 1
+    integer = scaled // 1000000
+    fraction = scaled % 1000000
+    digits = 1
+    probe = integer
+    while probe >= 10:
+        probe //= 10
+        digits += 1
+    for i in range(digits - 1, -1, -1):
+        buf[pos + i] = 48 + integer % 10
+        integer //= 10
+    pos += digits
+    if fraction:
+        buf[pos] = 46
+        pos += 1
+        places = 6
+        while fraction % 10 == 0:
+            fraction //= 10
+            places -= 1
+        for i in range(places - 1, -1, -1):
+            buf[pos + i] = 48 + fraction % 10
+            fraction //= 10
+        pos += places
+    return pos
+
+
+@njit(cache=True, nogil=True)
+def format_arpa_lines(start, stop, order, parent, word, prob, backoff, with_backoff, word_bytes, word_start):
+    """ARPA lines 'prob<TAB>w1 ... wk[<TAB>backoff]' of nodes start..stop-1 (one order), as UTF-8 bytes.
+
+    Memory: O(bytes of these lines); the caller writes the file in chunks of nodes.
+    """
+    size = 0
+    for node in range(start, stop):
+        at = node
+        while at >= 0:
+            w = word[at]
+            size += word_start[w + 1] - word_start[w] + 1
+            at = parent[at]
+        size += 64
+    buf = np.empty(size, dtype=np.uint8)
+    ids = np.empty(order, dtype=np.int64)
+    pos = 0
+    for node in range(start, stop):
+        pos = _write_decimal(buf, pos, np.float64(prob[node]))
+        buf[pos] = 9
+        pos += 1
+        at = node
+        for i in range(order - 1, -1, -1):
+            ids[i] = word[at]
+            at = parent[at]
+        for i in range(order):
+            if i:
+                buf[pos] = 32
+                pos += 1
+            w = ids[i]
+            for b in range(word_start[w], word_start[w + 1]):
+                buf[pos] = word_bytes[b]
+                pos += 1
+        if with_backoff:
+            buf[pos] = 9
+            pos += 1
+            pos = _write_decimal(buf, pos, np.float64(backoff[node]))
+        buf[pos] = 10
+        pos += 1
+    return buf[:pos]

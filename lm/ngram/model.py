@@ -79,7 +79,7 @@ class NGramModel:
         self.backoff = np.ascontiguousarray(backoff, dtype=np.float32)
         self.offsets = np.asarray(offsets, dtype=np.int64)
         self.meta = dict(meta or {})
-        self._table: tuple[np.ndarray, np.ndarray] | None = None
+        self._table: np.ndarray | None = None
 
     # construction -------------------------------------------------------------------------
 
@@ -90,21 +90,18 @@ class NGramModel:
 
         The first len(words) nodes must be the unigrams, node i being word i.
         """
+        from corpuskit.lm.ngram import kernels
+
         v = len(words)
         n = len(parent)
-        if n < v or not np.array_equal(ids[:v], np.arange(v)):
+        node_order = np.asarray(node_order, dtype=np.int64)
+        if n < v or not np.array_equal(ids[:v], np.arange(v)) or int(np.count_nonzero(node_order == 1)) != v or (node_order[:v] != 1).any():
             raise CorpusError("every vocabulary word needs a unigram")
         row_of = np.full(int(ids.max()) + 1 if n else 0, -1, dtype=np.int64)
         row_of[ids] = np.arange(n)
         parent_row = np.where(parent < 0, -1, row_of[np.maximum(parent, 0)])
-        new_id = np.empty(n, dtype=np.int64)
-        new_id[:v] = np.arange(v)
-        offsets = [0, v]
-        for k in range(2, order + 1):
-            rows_k = np.flatnonzero(node_order == k)
-            perm = np.lexsort((word[rows_k], new_id[parent_row[rows_k]]))
-            new_id[rows_k[perm]] = offsets[-1] + np.arange(len(rows_k))
-            offsets.append(offsets[-1] + len(rows_k))
+        word = np.asarray(word, dtype=np.int32)
+        new_id, offsets = kernels.renumber_nodes(parent_row, word, node_order, order, v)
         out_parent = np.full(n, -1, dtype=np.int64)
         out_parent[new_id] = np.where(parent_row < 0, -1, new_id[np.maximum(parent_row, 0)])
         out_word = np.empty(n, dtype=np.int32)
@@ -113,7 +110,7 @@ class NGramModel:
         out_prob[new_id] = prob
         out_backoff = np.empty(n, dtype=np.float32)
         out_backoff[new_id] = backoff
-        return cls(words, order, out_parent, out_word, out_prob, out_backoff, np.asarray(offsets), meta)
+        return cls(words, order, out_parent, out_word, out_prob, out_backoff, offsets, meta)
 
     @property
     def words(self) -> list[str]:
@@ -129,11 +126,11 @@ class NGramModel:
     def __repr__(self) -> str:
         return f"NGramModel(order={self.order}, vocab={len(self.words)}, ngrams={self.counts()}, smoothing={self.meta.get('smoothing')!r})"
 
-    def _child_table(self) -> tuple[np.ndarray, np.ndarray]:
+    def _child_table(self) -> np.ndarray:
         if self._table is None:
             from corpuskit.lm.ngram import kernels
 
-            capacity = 1 << max(4, (2 * max(len(self) - len(self.words), 1)).bit_length())
+            capacity = 1 << max(4, int(1.5 * max(len(self) - len(self.words), 1)).bit_length())
             self._table = kernels.build_child_table(self.parent, self.word, len(self.words), capacity)
         return self._table
 
@@ -158,12 +155,12 @@ class NGramModel:
         """log10 p of every scored token and the length of the n-gram that matched."""
         from corpuskit.lm.ngram import kernels
 
-        keys, values = self._child_table()
+        table = self._child_table()
         total = int(lengths.sum()) + (len(lengths) if eos else 0)
         out = np.empty(total, dtype=np.float64)
         out_order = np.empty(total, dtype=np.int32)
         kernels.score_tokens(np.ascontiguousarray(ids, dtype=np.int32), np.ascontiguousarray(lengths, dtype=np.int64), bool(bos), bool(eos),
-                             self.order, len(self.words), keys, values, self.prob, self.backoff, out, out_order)
+                             self.order, len(self.words), table, self.prob, self.backoff, out, out_order)
         return out, out_order
 
     def score_batch(self, sentences: Iterable[str], bos: bool = True, eos: bool = True) -> np.ndarray:
@@ -226,13 +223,13 @@ class NGramModel:
         """Nodes of the longest suffixes of `history` (word ids) that are n-grams, shortest first."""
         from corpuskit.lm.ngram import kernels
 
-        keys, values = self._child_table()
+        table = self._child_table()
         v = len(self.words)
         nodes: list[int] = []
         for m in range(1, min(len(history), self.order - 1) + 1):
             node = int(history[-m])
             for w in history[len(history) - m + 1 :]:
-                node = int(kernels.find_child(keys, values, node, int(w), v))
+                node = int(kernels.find_child(table, node, int(w), v))
                 if node < 0:
                     break
             if node < 0:

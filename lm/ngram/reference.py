@@ -101,3 +101,19 @@ def mkn_ref(sentences: Sequence[Sequence[int]], order: int, vocab_size: int) -> 
         backoff = gamma[gram] / denominator[gram] if is_context else 1.0
         result[gram] = (-99.0 if gram == (1,) else math.log10(p), math.log10(backoff))
     return result
+
+
+def renumber_ref(parent_row, word, node_order, max_order: int, vocab_size: int):
+    """New node ids sorted by (order, new parent id, word), by numpy lexsort one order at a time."""
+    import numpy as np
+
+    n = len(parent_row)
+    new_id = np.empty(n, dtype=np.int64)
+    new_id[:vocab_size] = np.arange(vocab_size)
+    offsets = [0, vocab_size]
+    for k in range(2, max_order + 1):
+        rows_k = np.flatnonzero(node_order == k)
+        perm = np.lexsort((word[rows_k], new_id[parent_row[rows_k]]))
+        new_id[rows_k[perm]] = offsets[-1] + np.arange(len(rows_k))
+        offsets.append(offsets[-1] + len(rows_k))
+    return new_id, offsets

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from itertools import chain
 
 import numpy as np
 
@@ -45,29 +46,29 @@ class Vocabulary:
             self.words.append(word)
         return idx
 
-    def encode_growing(self, lines: Iterable[str], ids: list[int], lengths: list[int]) -> None:
-        """Append the ids of every line's words (specials in the text are skipped, like lmplz) to `ids`."""
-        index, words = self.index, self.words
-        for line in lines:
-            n = 0
-            for word in split_words(line):
-                idx = index.get(word)
-                if idx is None:
-                    idx = index[word] = len(words)
-                    words.append(word)
-                elif idx < 3:
-                    continue
-                ids.append(idx)
-                n += 1
-            lengths.append(n)
+    def encode_growing(self, lines: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Ids of every line's words (new words added), flat, and each line's length.
+
+        `<s>`, `</s>` and `<unk>` inside the text are dropped, as lmplz treats them as whitespace.
+        """
+        split = [split_words(line) for line in lines]
+        lengths = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
+        flat = list(chain.from_iterable(split))
+        index = self.index
+        ids = np.array([index.get(w, -1) for w in flat], dtype=np.int64)
+        for i in np.flatnonzero(ids < 0).tolist():
+            ids[i] = self.add(flat[i])
+        special = ids < len(SPECIALS)
+        if special.any():
+            line_of = np.repeat(np.arange(len(lengths)), lengths)
+            lengths = lengths - np.bincount(line_of[special], minlength=len(lengths))
+            ids = ids[~special]
+        return ids.astype(np.int32), lengths
 
     def encode_fixed(self, lines: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
         """Ids of every line's words (unknown words -> `<unk>`), flat, and each line's length."""
+        split = [split_words(line) for line in lines]
+        lengths = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
         get = self.index.get
-        ids: list[int] = []
-        lengths: list[int] = []
-        for line in lines:
-            words = split_words(line)
-            ids.extend([get(w, 0) for w in words])
-            lengths.append(len(words))
-        return np.asarray(ids, dtype=np.int32), np.asarray(lengths, dtype=np.int64)
+        ids = np.fromiter([get(w, 0) for w in chain.from_iterable(split)], dtype=np.int32, count=int(lengths.sum()))
+        return ids, lengths

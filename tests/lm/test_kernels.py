@@ -53,14 +53,13 @@ def test_build_trie_raw_counts_and_suffix_links(order: int) -> None:
     vocab = 8
     bound = vocab + rows.shape[0] * order
     capacity = 1 << (4 * bound).bit_length()
-    keys = np.full(capacity, -1, dtype=np.int64)
-    values = np.full(capacity, -1, dtype=np.int64)
+    table = np.zeros((capacity, 2), dtype=np.int64)
     parent = np.full(bound, -1, dtype=np.int64)
     word = np.empty(bound, dtype=np.int32)
     word[:vocab] = np.arange(vocab)
     suffix = np.full(bound, -1, dtype=np.int64)
     raw = np.zeros(bound, dtype=np.int64)
-    n = kernels.build_trie(rows, counts, vocab, keys, values, parent, word, suffix, raw, vocab)
+    n = kernels.build_trie(rows, counts, vocab, table, parent, word, suffix, raw, vocab)
 
     def gram(node: int) -> tuple[int, ...]:
         out = []
@@ -94,7 +93,8 @@ def test_spilling_to_disk_gives_the_same_counts(tmp_path) -> None:
     spilled = count_ngrams(iter(texts), 3, memory_mb=0.05, spill_dir=tmp_path, chunk_lines=50)
     assert len(list(tmp_path.glob("run*.rows.npy"))) > 2
     assert spilled.words == in_memory.words
-    assert np.array_equal(spilled.rows, in_memory.rows) and np.array_equal(spilled.counts, in_memory.counts)
+    assert rows_to_counter(spilled.rows, spilled.counts) == rows_to_counter(in_memory.rows, in_memory.counts)
+    assert (np.diff(np.lexsort(spilled.rows.T[::-1])) > 0).all()  # merged runs come out sorted
 
 
 def test_counts_merge_and_save_round_trip(tmp_path) -> None:
@@ -134,3 +134,64 @@ def test_score_tokens_matches_textbook_backoff(order: int, bos: bool, eos: bool)
     got, _ = model.score_ids(ids, lengths, bos, eos)
     expected = [x for s in sentences for x in score_ref(s, ngrams, order, bos, eos)]
     np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_renumber_nodes_matches_lexsort_reference(seed: int) -> None:
+    from corpuskit.lm.ngram.reference import renumber_ref
+
+    rng = np.random.default_rng(seed)
+    vocab = 11
+    parent, word, order = [-1] * vocab, list(range(vocab)), [1] * vocab
+    seen = set()
+    for _ in range(200 + 37 * seed):  # random trie: children of random existing nodes
+        p = int(rng.integers(len(parent)))
+        w = int(rng.integers(vocab))
+        if order[p] < 4 and (p, w) not in seen:
+            seen.add((p, w))
+            parent.append(p)
+            word.append(w)
+            order.append(order[p] + 1)
+    perm = np.concatenate([np.arange(vocab), vocab + rng.permutation(len(parent) - vocab)])  # rows in random order
+    inverse = np.argsort(perm)
+    parent_row = np.asarray([-1 if parent[i] < 0 else inverse[parent[i]] for i in perm])
+    word_row = np.asarray(word, dtype=np.int32)[perm]
+    order_row = np.asarray(order, dtype=np.int64)[perm]
+    new_id, offsets = kernels.renumber_nodes(parent_row, word_row, order_row, 4, vocab)
+    expected_id, expected_offsets = renumber_ref(parent_row, word_row, order_row, 4, vocab)
+    assert np.array_equal(new_id, expected_id) and list(offsets) == expected_offsets
+
+
+@pytest.mark.parametrize("smoothing", ["mkn", "addk"])
+def test_arpa_formatter_matches_python_reference(train_sentences, smoothing) -> None:
+    from corpuskit.lm.ngram import NGramTrainer
+    from corpuskit.lm.ngram.arpa import arpa_lines_ref
+
+    model = NGramTrainer(order=3, smoothing=smoothing).train(train_sentences + ["é ü ñ", "ok   two"])
+    encoded = [w.encode() for w in model.words]
+    word_bytes = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    word_start = np.concatenate([[0], np.cumsum([len(b) for b in encoded])]).astype(np.int64)
+    previous = None
+    for k in (1, 2, 3):
+        expected, previous = arpa_lines_ref(model, k, previous)
+        start, stop = int(model.offsets[k - 1]), int(model.offsets[k])
+        got = bytes(kernels.format_arpa_lines(start, stop, k, model.parent, model.word, model.prob, model.backoff, k < 3,
+                                              word_bytes, word_start)).decode()
+        got_lines, expected_lines = got.splitlines(), expected.splitlines()
+        assert len(got_lines) == len(expected_lines) == stop - start
+        for a, b in zip(got_lines, expected_lines):
+            fa, fb = a.split("\t"), b.split("\t")
+            assert fa[1] == fb[1] and len(fa) == len(fb)
+            np.testing.assert_allclose([float(x) for x in fa[::2]], [float(x) for x in fb[::2]], atol=1.5e-6)
+            assert "-0\t" not in a and not a.startswith("-0\t")
+
+
+@pytest.mark.parametrize("value", [0.0, -0.0, -1e-9, -99.0, -1.5, -0.1234565, -12.000001, 3.25, -1234567.5])
+def test_decimal_writer_edge_values(value: float) -> None:
+    from corpuskit.lm.ngram.arpa import format_decimal
+
+    buf = np.zeros(64, dtype=np.uint8)
+    n = kernels._write_decimal(buf, 0, value)
+    text = bytes(buf[:n]).decode()
+    assert float(text) == pytest.approx(value, abs=1e-6)
+    assert text == format_decimal(value) or abs(float(text) - float(format_decimal(value))) <= 1.0001e-6  # half-way cases may round either way
