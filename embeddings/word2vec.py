@@ -95,7 +95,7 @@ class Word2VecTrainer:
         hs = c.loss == "hs"
         tree = huffman_tree(vocab.counts) if hs else HuffmanTree(np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int8))
         rng = np.random.default_rng(c.seed)
-        win = ((rng.random((input_rows, c.dim), dtype=np.float32) - 0.5) / c.dim).astype(np.float32)
+        win = ((rng.random((input_rows, c.dim), dtype=np.float32) * 2 - 1) / c.dim).astype(np.float32)
         wout = np.zeros((max(1, len(vocab) - 1) if hs else len(vocab), c.dim), dtype=np.float32)
         tables = Tables(sub_offsets, sub_ids, keep_thresholds(vocab.counts, c.sample), negative_table(vocab.counts, c.ns_exponent), tree)
         self.history = run_epochs(
