@@ -8,7 +8,7 @@ word at once and is remembered in a word cache (memory: O(distinct words seen), 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -69,7 +69,7 @@ class BPEModel:
         for k, v in zip(keys, values):
             order.setdefault(k, v)
         self._tkeys, self._tvals = build_table(np.fromiter(order.keys(), np.int64, len(order)), np.fromiter(order.values(), np.int64, len(order)))
-        self._cache: dict[str, tuple[list[int], list[int]]] = {}
+        self._caches: dict[bool, dict[str, tuple[list[int], list[int]]]] = {False: {}, True: {}}
 
     # -- encoding --------------------------------------------------------------------------
 
@@ -119,42 +119,41 @@ class BPEModel:
             spans.append(pending_unk)
         return ids, spans
 
-    def tokenize_words(self, words: list[str]) -> list[tuple[list[int], list[int]]]:
-        """Ids of each word, with each token's length in characters of the word."""
-        cache = self._cache
-        missing = list({w: None for w in words if w not in cache})
-        if missing:
-            self._encode_missing(missing)
-        return [cache[w] for w in words]
+    def tokenize_words(self, words: list[str], map_word: Callable[[str], str] | None = None) -> list[tuple[list[int], list[int]]]:
+        """Ids of each word, with each token's length in characters of the (mapped) word.
 
-    def _encode_missing(self, words: list[str]) -> None:
+        With `map_word`, words are raw pre-tokenizer pieces, mapped only on a cache miss.
+        """
+        return cached_tokenize(self, words, map_word)
+
+    def encode_many(self, words: list[str]) -> list[tuple[list[int], list[int]]]:
+        """Tokenize distinct words in one numba call (no cache)."""
         from corpuskit.tokenizers.bpe_kernels import encode_words
 
-        if len(self._cache) + len(words) > CACHE_LIMIT:
-            self._cache.clear()
+        results: list[tuple[list[int], list[int]] | None] = [None] * len(words)
         todo = []
-        for w in words:
+        for k, w in enumerate(words):
             if self.ignore_merges and w in self.vocab:
-                self._cache[w] = ([self.vocab[w]], [len(w)])
+                results[k] = ([self.vocab[w]], [len(w)])
             else:
-                todo.append(w)
-        if not todo:
-            return
-        initial = [self._initial(w) for w in todo]
-        starts = np.zeros(len(todo) + 1, np.int64)
-        np.cumsum([len(ids) for ids, _ in initial], out=starts[1:])
-        flat = np.fromiter((i for ids, _ in initial for i in ids), np.int32, int(starts[-1]))
-        out, out_starts, out_len = encode_words(flat, starts, self._tkeys, self._tvals)
-        out_l, starts_l, len_l = out.tolist(), out_starts.tolist(), out_len.tolist()
-        for w, (ids, spans), a, b in zip(todo, initial, starts_l[:-1], starts_l[1:]):
-            if all(s == 1 for s in spans):
-                char_lens = len_l[a:b]
-            else:
-                char_lens, k = [], 0
-                for n in len_l[a:b]:
-                    char_lens.append(sum(spans[k : k + n]))
-                    k += n
-            self._cache[w] = (out_l[a:b], char_lens)
+                todo.append(k)
+        if todo:
+            initial = [self._initial(words[k]) for k in todo]
+            starts = np.zeros(len(todo) + 1, np.int64)
+            np.cumsum([len(ids) for ids, _ in initial], out=starts[1:])
+            flat = np.fromiter((i for ids, _ in initial for i in ids), np.int32, int(starts[-1]))
+            out, out_starts, out_len = encode_words(flat, starts, self._tkeys, self._tvals)
+            out_l, starts_l, len_l = out.tolist(), out_starts.tolist(), out_len.tolist()
+            for k, (ids, spans), a, b in zip(todo, initial, starts_l[:-1], starts_l[1:]):
+                if all(s == 1 for s in spans):
+                    char_lens = len_l[a:b]
+                else:
+                    char_lens, pos = [], 0
+                    for n in len_l[a:b]:
+                        char_lens.append(sum(spans[pos : pos + n]))
+                        pos += n
+                results[k] = (out_l[a:b], char_lens)
+        return results  # type: ignore[return-value]
 
     # -- files -----------------------------------------------------------------------------
 
@@ -196,6 +195,21 @@ class BPEModel:
             byte_fallback=bool(obj.get("byte_fallback", False)),
             ignore_merges=bool(obj.get("ignore_merges", False)),
         )
+
+
+def cached_tokenize(model: Any, words: list[str], map_word: Callable[[str], str] | None) -> list[tuple[list[int], list[int]]]:
+    """Shared word cache of the three models: raw-piece keys (with map_word) and mapped keys kept apart.
+
+    Memory: O(distinct words seen), cleared when it passes CACHE_LIMIT entries.
+    """
+    cache = model._caches[map_word is not None]
+    missing = [w for w in dict.fromkeys(words) if w not in cache]
+    if missing:
+        results = model.encode_many([map_word(w) for w in missing] if map_word is not None else missing)
+        if len(cache) + len(missing) > CACHE_LIMIT:
+            cache.clear()
+        cache.update(zip(missing, results))
+    return [cache[w] for w in words]
 
 
 def compute_alphabet(word_counts: Mapping[str, int], initial: Iterable[str], limit: int | None) -> list[str]:

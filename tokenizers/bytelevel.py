@@ -21,7 +21,7 @@ def _build_byte_to_char() -> dict[int, str]:
 
 BYTE_TO_CHAR: dict[int, str] = _build_byte_to_char()
 CHAR_TO_BYTE: dict[str, int] = {c: b for b, c in BYTE_TO_CHAR.items()}
-_TRANSLATE = [BYTE_TO_CHAR[b] for b in range(256)]
+_LATIN1_TO_CHARS = str.maketrans({chr(b): c for b, c in BYTE_TO_CHAR.items()})
 
 
 def alphabet() -> list[str]:
@@ -31,7 +31,7 @@ def alphabet() -> list[str]:
 
 def bytes_to_chars(data: bytes) -> str:
     """b'hi \\xe4' -> 'hiĠä' style: one character per byte."""
-    return "".join([_TRANSLATE[b] for b in data])
+    return data.decode("latin-1").translate(_LATIN1_TO_CHARS)
 
 
 def chars_to_bytes(text: str) -> bytes | None:

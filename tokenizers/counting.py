@@ -45,7 +45,7 @@ def count_words(
     stats = stats if stats is not None else Counter()
     specials = sorted(set(special_tokens), key=len, reverse=True)
     special_re = regex.compile("|".join(regex.escape(s) for s in specials)) if specials else None
-    split = pre_tokenizer.split if pre_tokenizer is not None else (lambda s: [s] if s else [])
+    split = pre_tokenizer.split_raw if pre_tokenizer is not None else (lambda s: [s] if s else [])
     iterator = texts
     if progress:
         from tqdm import tqdm
@@ -66,4 +66,9 @@ def count_words(
             update(split(part))
     if stats["surrogates_replaced"]:
         log.warning("replaced %d lone surrogates (undecodable bytes) with U+FFFD while counting", stats["surrogates_replaced"])
+    if pre_tokenizer is not None and type(pre_tokenizer).map_word is not PreTokenizer.map_word:
+        mapped: Counter = Counter()
+        for word, count in counts.items():
+            mapped[pre_tokenizer.map_word(word)] += count
+        counts = mapped
     return counts

@@ -59,10 +59,47 @@ class StripAccents(Normalizer):
     """Remove combining marks (apply after NFD to strip accents from letters)."""
 
     def normalize(self, text: str) -> str:
-        return "".join(ch for ch in text if not unicodedata.category(ch).startswith("M"))
+        return text if text.isascii() else _MARKS.sub("", text)
 
     def to_hf(self) -> dict[str, Any]:
         return {"type": "StripAccents"}
+
+
+def _category_class(categories: tuple[str, ...], extra: str = "") -> str:
+    """A regex character class of every code point whose category (per unicodedata) is listed."""
+    ranges = []
+    start = None
+    for cp in range(0x110001):
+        inside = cp < 0x110000 and (unicodedata.category(chr(cp)) in categories or chr(cp) in extra)
+        if inside and start is None:
+            start = cp
+        elif not inside and start is not None:
+            ranges.append(f"\\U{start:08x}-\\U{cp - 1:08x}")
+            start = None
+    return "[" + "".join(ranges) + "]"
+
+
+class _LazyRegex:
+    """Compile a character-class regex on first use (building it scans all code points once)."""
+
+    def __init__(self, categories: tuple[str, ...], extra: str = "") -> None:
+        self.categories, self.extra = categories, extra
+        self._compiled = None
+
+    def sub(self, repl: str, text: str) -> str:
+        if self._compiled is None:
+            import re
+
+            self._compiled = re.compile(_category_class(self.categories, self.extra))
+        return self._compiled.sub(repl, text)
+
+
+_ASCII_CLEAN = {c: None for c in range(32) if chr(c) not in "\t\n\r"}
+_ASCII_CLEAN.update({ord("\t"): " ", ord("\n"): " ", ord("\r"): " ", 0x7F: None})
+_CLEAN_DROP = _LazyRegex(("Cc", "Cf", "Co", "Cs"), "\x00\ufffd")
+_CLEAN_SPACE = _LazyRegex(("Zs", "Zl", "Zp"))
+_NONSPACING = _LazyRegex(("Mn",))
+_MARKS = _LazyRegex(("Mn", "Mc", "Me"))
 
 
 def _is_cjk(cp: int) -> bool:
@@ -78,6 +115,23 @@ def _is_cjk(cp: int) -> bool:
     )
 
 
+_CJK_RANGES = [(0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x2A6DF), (0x2A700, 0x2B73F), (0x2B740, 0x2B81F), (0x2B920, 0x2CEAF), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F)]
+
+
+class _CjkRegex:
+    _compiled = None
+
+    def sub(self, repl: str, text: str) -> str:
+        if self._compiled is None:
+            import re
+
+            type(self)._compiled = re.compile("[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in _CJK_RANGES) + "]")
+        return self._compiled.sub(repl, text)  # type: ignore[union-attr]
+
+
+_CJK = _CjkRegex()
+
+
 class BertNormalizer(Normalizer):
     """BERT's cleaning: drop control characters, unify whitespace, space out CJK ideographs, then
     optionally strip accents and lowercase. `strip_accents=None` follows `lowercase`."""
@@ -89,14 +143,31 @@ class BertNormalizer(Normalizer):
         self.lowercase = lowercase
 
     def normalize(self, text: str) -> str:
+        if text.isascii():
+            if self.clean_text:
+                text = text.translate(_ASCII_CLEAN)
+            return text.lower() if self.lowercase else text
+        if self.clean_text:
+            text = _CLEAN_DROP.sub("", text.translate(_ASCII_CLEAN))
+            text = _CLEAN_SPACE.sub(" ", text)
+        if self.handle_chinese_chars:
+            text = _CJK.sub(r" \g<0> ", text)
+        strip = self.strip_accents if self.strip_accents is not None else self.lowercase
+        if strip:
+            text = _NONSPACING.sub("", unicodedata.normalize("NFD", text))
+        if self.lowercase:
+            text = lowercase_chars(text)
+        return text
+
+    def normalize_reference(self, text: str) -> str:
+        """Character-by-character version of `normalize` (the fast one must agree with it)."""
         if self.clean_text:
             out = []
             for ch in text:
                 if ch in "\t\n\r":
                     out.append(" ")
                     continue
-                cp = ord(ch)
-                if cp == 0 or cp == 0xFFFD or unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs"):
+                if ord(ch) in (0, 0xFFFD) or unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs"):
                     continue
                 out.append(" " if unicodedata.category(ch) in ("Zs", "Zl", "Zp") else ch)
             text = "".join(out)

@@ -42,6 +42,16 @@ class PreTokenizer(ABC):
     def split(self, text: str) -> list[str]:
         return [piece for piece, _, _ in self.split_offsets(text)]
 
+    def split_raw(self, text: str) -> list[str]:
+        """Pieces before the last per-piece mapping (byte characters); `map_word` finishes them.
+
+        Callers cache and count raw pieces and map each distinct one once.
+        """
+        return self.split(text)
+
+    def map_word(self, piece: str) -> str:
+        return piece
+
     @abstractmethod
     def to_hf(self) -> dict[str, Any]:
         """The HF tokenizer.json `pre_tokenizer` object."""
@@ -95,9 +105,14 @@ class ByteLevel(PreTokenizer):
         return text, 0
 
     def split(self, text: str) -> list[str]:
+        return [self.map_word(p) for p in self.split_raw(text)]
+
+    def split_raw(self, text: str) -> list[str]:
         text, _ = self._prefixed(text)
-        pieces = self._re.findall(text) if self.use_regex else ([text] if text else [])
-        return [bytes_to_chars(p.encode("utf-8")) for p in pieces]
+        return self._re.findall(text) if self.use_regex else ([text] if text else [])
+
+    def map_word(self, piece: str) -> str:
+        return bytes_to_chars(piece.encode("utf-8"))
 
     def split_offsets(self, text: str) -> list[tuple[str, int, int]]:
         text, shift = self._prefixed(text)
@@ -182,6 +197,15 @@ class Sequence(PreTokenizer):
         if len(units) > 1 or any(p.unit != "char" for p in pretokenizers[:-1]):
             raise ValueError("only the last pre-tokenizer of a Sequence may be ByteLevel or Metaspace")
         self.unit = pretokenizers[-1].unit if pretokenizers else "char"
+
+    def split_raw(self, text: str) -> list[str]:
+        pieces = [text]
+        for pre in self.pretokenizers:
+            pieces = [p for piece in pieces for p in pre.split_raw(piece)]
+        return pieces
+
+    def map_word(self, piece: str) -> str:
+        return self.pretokenizers[-1].map_word(piece) if self.pretokenizers else piece
 
     def split_offsets(self, text: str) -> list[tuple[str, int, int]]:
         pieces = [(text, 0, len(text))]

@@ -76,6 +76,7 @@ class Tokenizer:
         self.decoder = decoder
         self.post_processor = post_processor
         self.added_tokens = sorted(added_tokens, key=lambda t: t.id)
+        self._map_word = pre_tokenizer.map_word if pre_tokenizer is not None and type(pre_tokenizer).map_word is not PreTokenizer.map_word else None
         self._added = {t.content: t.id for t in self.added_tokens}
         self._special_ids = {t.id for t in self.added_tokens if t.special}
         self._id_to_added = {t.id: t.content for t in self.added_tokens}
@@ -120,6 +121,7 @@ class Tokenizer:
         return out
 
     def _words(self, segment: str, first: bool) -> list[str]:
+        """Raw pre-tokenized pieces of a segment (the model maps them with `self._map_word`)."""
         if self.normalizer is not None:
             segment = self.normalizer.normalize(segment)
         pre = self.pre_tokenizer
@@ -127,7 +129,7 @@ class Tokenizer:
             return [segment] if segment else []
         if isinstance(pre, Metaspace):
             return [p for p, _, _ in pre.split_offsets(segment, first)]
-        return pre.split(segment)
+        return pre.split_raw(segment)
 
     def encode(self, text: str, add_special_tokens: bool = True) -> list[int]:
         """Token ids of `text` (special tokens of the post-processor added unless told not to).
@@ -140,7 +142,7 @@ class Tokenizer:
             if added:
                 ids.append(self._added[segment])
                 continue
-            for word_ids, _ in self.model.tokenize_words(self._words(segment, start == 0)):
+            for word_ids, _ in self.model.tokenize_words(self._words(segment, start == 0), self._map_word):
                 ids.extend(word_ids)
         if add_special_tokens and self.post_processor is not None:
             ids = self.post_processor.apply(ids)

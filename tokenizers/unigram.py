@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
-from corpuskit.tokenizers.bpe import CACHE_LIMIT
+from corpuskit.tokenizers.bpe import cached_tokenize
 
 log = logging.getLogger(__name__)
 UNK_PENALTY = 10.0
@@ -50,18 +50,14 @@ class UnigramModel:
         cps, starts = _flat_codepoints([p for p, _ in self.pieces])
         self._trie = build_trie(cps, starts)
         self._max_len = max((len(p) for p, _ in self.pieces), default=1)
-        self._cache: dict[str, tuple[list[int], list[int]]] = {}
+        self._caches: dict[bool, dict[str, tuple[list[int], list[int]]]] = {False: {}, True: {}}
         self._rng = np.random.default_rng(seed)
 
-    def tokenize_words(self, words: list[str]) -> list[tuple[list[int], list[int]]]:
-        cache = self._cache
-        missing = list({w: None for w in words if w not in cache})
-        if missing:
-            if len(cache) + len(missing) > CACHE_LIMIT:
-                cache.clear()
-            for w, result in zip(missing, self._viterbi(missing)):
-                cache[w] = result
-        return [cache[w] for w in words]
+    def tokenize_words(self, words: list[str], map_word: Callable[[str], str] | None = None) -> list[tuple[list[int], list[int]]]:
+        return cached_tokenize(self, words, map_word)
+
+    def encode_many(self, words: list[str]) -> list[tuple[list[int], list[int]]]:
+        return self._viterbi(words)
 
     def _viterbi(self, words: list[str]) -> list[tuple[list[int], list[int]]]:
         from corpuskit.tokenizers.unigram_kernels import viterbi_words

@@ -7,12 +7,12 @@ that continues it, and so on; a word that cannot be covered, or longer than
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
-from corpuskit.tokenizers.bpe import CACHE_LIMIT, compute_alphabet, string_hash
+from corpuskit.tokenizers.bpe import cached_tokenize, compute_alphabet, string_hash
 
 
 class WordPieceModel:
@@ -28,7 +28,7 @@ class WordPieceModel:
         self.max_input_chars_per_word = max_input_chars_per_word
         self.id_to_token = {i: t for t, i in self.vocab.items()}
         self._max_len = max((len(t) for t in self.vocab), default=1)
-        self._cache: dict[str, tuple[list[int], list[int]]] = {}
+        self._caches: dict[bool, dict[str, tuple[list[int], list[int]]]] = {False: {}, True: {}}
 
     def tokenize_word(self, word: str) -> tuple[list[int], list[int]]:
         """Ids and character lengths of one word (greedy longest match)."""
@@ -55,17 +55,11 @@ class WordPieceModel:
             start = end
         return ids, lens
 
-    def tokenize_words(self, words: list[str]) -> list[tuple[list[int], list[int]]]:
-        cache = self._cache
-        out = []
-        for w in words:
-            hit = cache.get(w)
-            if hit is None:
-                if len(cache) >= CACHE_LIMIT:
-                    cache.clear()
-                hit = cache[w] = self.tokenize_word(w)
-            out.append(hit)
-        return out
+    def tokenize_words(self, words: list[str], map_word: Callable[[str], str] | None = None) -> list[tuple[list[int], list[int]]]:
+        return cached_tokenize(self, words, map_word)
+
+    def encode_many(self, words: list[str]) -> list[tuple[list[int], list[int]]]:
+        return [self.tokenize_word(w) for w in words]
 
     def to_hf(self) -> dict[str, Any]:
         return {"type": "WordPiece", "unk_token": self.unk_token, "continuing_subword_prefix": self.prefix, "max_input_chars_per_word": self.max_input_chars_per_word, "vocab": self.vocab}

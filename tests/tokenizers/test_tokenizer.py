@@ -232,3 +232,13 @@ def test_normalizer_options(train_lines: list[str]) -> None:
     tok = BPETrainer(vocab_size=400, lowercase=True, strip_accents=True, unicode_normalizer="NFC").train(iter(train_lines))
     assert tok.encode("CAFÉ") == tok.encode("cafe")
     assert tok.to_hf()["normalizer"]["type"] == "Sequence"
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=TEXT)
+def test_bert_normalizer_fast_path_matches_reference(text: str) -> None:
+    from corpuskit.tokenizers.normalizers import BertNormalizer
+
+    for options in [dict(), dict(lowercase=False), dict(strip_accents=True, lowercase=False), dict(clean_text=False, handle_chinese_chars=False)]:
+        norm = BertNormalizer(**options)
+        assert norm.normalize(text) == norm.normalize_reference(text)
