@@ -17,6 +17,8 @@ import gzip
 import io
 import logging
 import lzma
+import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO
 
@@ -75,8 +77,8 @@ def arpa_lines_ref(model: NGramModel, order: int, previous: list[str] | None) ->
     return "".join(lines), names
 
 
-def write_arpa(model: NGramModel, path: str | Path, chunk: int = 1 << 20) -> None:
-    """Write `model` as ARPA (atomically; compressed by suffix). Memory: O(bytes of `chunk` lines)."""
+def write_arpa(model: NGramModel, path: str | Path, chunk: int = 1 << 18, threads: int = 2) -> None:
+    """Write `model` as ARPA (atomically; compressed by suffix). Memory: O(bytes of `chunk` lines x threads)."""
     from corpuskit.lm.ngram import kernels
 
     path = str(path)
@@ -88,13 +90,15 @@ def write_arpa(model: NGramModel, path: str | Path, chunk: int = 1 << 20) -> Non
         out = _compressed_writer(raw, path)
         header = ["\\data\\\n"] + [f"ngram {k}={n}\n" for k, n in enumerate(model.counts(), start=1)]
         out.write("".join(header).encode())
-        for k in range(1, model.order + 1):
-            out.write(f"\n\\{k}-grams:\n".encode())
-            for start in range(int(model.offsets[k - 1]), int(model.offsets[k]), chunk):
-                stop = min(start + chunk, int(model.offsets[k]))
-                lines = kernels.format_arpa_lines(start, stop, k, model.parent, model.word, model.prob, model.backoff,
-                                                  k < model.order, word_bytes, word_start)
-                out.write(memoryview(lines))
+        with ThreadPoolExecutor(max_workers=max(1, min(threads, os.cpu_count() or 1))) as pool:
+            for k in range(1, model.order + 1):
+                out.write(f"\n\\{k}-grams:\n".encode())
+                spans = [(a, min(a + chunk, int(model.offsets[k]))) for a in range(int(model.offsets[k - 1]), int(model.offsets[k]), chunk)]
+                # the kernel releases the GIL: chunks format in parallel and are written in order
+                parts = pool.map(lambda span, k=k: kernels.format_arpa_lines(span[0], span[1], k, model.parent, model.word, model.prob,
+                                                                           model.backoff, k < model.order, word_bytes, word_start), spans)
+                for lines in parts:
+                    out.write(memoryview(lines))
         out.write(b"\n\\end\\\n")
         if out is not raw:
             out.close()

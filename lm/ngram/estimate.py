@@ -172,10 +172,12 @@ def estimate(
     log_prob[is_bos] = NGramModel.LOG_ZERO
     log_prob = np.maximum(log_prob, NGramModel.LOG_ZERO)
     log_backoff = np.maximum(log_backoff, NGramModel.LOG_ZERO)
-    keep = ~pruned
     meta = {"smoothing": smoothing, "discounts": [list(d) for d in discounts], "prune": thresholds, "tokens": counts.tokens, "sentences": counts.sentences}
     if smoothing == "addk":
         meta["add_k"] = add_k
     if smoothing == "stupid":
         meta["alpha"] = stupid_alpha
+    if not pruned.any():
+        return NGramModel.from_nodes(counts.words, order, trie.parent, trie.word, node_order, log_prob, log_backoff, None, meta)
+    keep = ~pruned
     return NGramModel.from_nodes(counts.words, order, trie.parent[keep], trie.word[keep], node_order[keep], log_prob[keep], log_backoff[keep], np.flatnonzero(keep), meta)

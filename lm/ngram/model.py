@@ -67,9 +67,7 @@ class NGramModel:
                  backoff: np.ndarray, offsets: np.ndarray, meta: dict[str, Any] | None = None) -> None:
         if order < 1:
             raise ValueError(f"order must be >= 1, got {order}")
-        self.vocab = Vocabulary()
-        self.vocab.words = list(words)
-        self.vocab.index = {w: i for i, w in enumerate(self.vocab.words)}
+        self.vocab = Vocabulary.from_words(words)
         if self.vocab.words[:3] != ["<unk>", "<s>", "</s>"] or len(self.vocab.index) != len(words):
             raise CorpusError("model vocabulary must start with <unk>, <s>, </s> and list each word once")
         self.order = order
@@ -85,8 +83,8 @@ class NGramModel:
 
     @classmethod
     def from_nodes(cls, words: Sequence[str], order: int, parent: np.ndarray, word: np.ndarray, node_order: np.ndarray,
-                   prob: np.ndarray, backoff: np.ndarray, ids: np.ndarray, meta: dict[str, Any] | None = None) -> "NGramModel":
-        """Renumber nodes (given with their own `ids`; `parent` refers to those) into model order.
+                   prob: np.ndarray, backoff: np.ndarray, ids: np.ndarray | None, meta: dict[str, Any] | None = None) -> "NGramModel":
+        """Renumber nodes (given with their own `ids`, or None for 0..n-1; `parent` refers to those) into model order.
 
         The first len(words) nodes must be the unigrams, node i being word i.
         """
@@ -95,11 +93,14 @@ class NGramModel:
         v = len(words)
         n = len(parent)
         node_order = np.asarray(node_order, dtype=np.int64)
-        if n < v or not np.array_equal(ids[:v], np.arange(v)) or int(np.count_nonzero(node_order == 1)) != v or (node_order[:v] != 1).any():
+        if n < v or (ids is not None and not np.array_equal(ids[:v], np.arange(v))) or int(np.count_nonzero(node_order == 1)) != v or (node_order[:v] != 1).any():
             raise CorpusError("every vocabulary word needs a unigram")
-        row_of = np.full(int(ids.max()) + 1 if n else 0, -1, dtype=np.int64)
-        row_of[ids] = np.arange(n)
-        parent_row = np.where(parent < 0, -1, row_of[np.maximum(parent, 0)])
+        if ids is None:
+            parent_row = np.asarray(parent, dtype=np.int64)
+        else:
+            row_of = np.full(int(ids.max()) + 1 if n else 0, -1, dtype=np.int64)
+            row_of[ids] = np.arange(n)
+            parent_row = np.where(parent < 0, -1, row_of[np.maximum(parent, 0)])
         word = np.asarray(word, dtype=np.int32)
         new_id, offsets = kernels.renumber_nodes(parent_row, word, node_order, order, v)
         out_parent = np.full(n, -1, dtype=np.int64)

@@ -195,3 +195,22 @@ def test_decimal_writer_edge_values(value: float) -> None:
     text = bytes(buf[:n]).decode()
     assert float(text) == pytest.approx(value, abs=1e-6)
     assert text == format_decimal(value) or abs(float(text) - float(format_decimal(value))) <= 1.0001e-6  # half-way cases may round either way
+
+
+@pytest.mark.parametrize("grow", [True, False])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_byte_tokeniser_matches_python_reference(grow: bool, seed: int) -> None:
+    from corpuskit.lm.ngram.vocab import Vocabulary
+
+    rng = np.random.default_rng(seed)
+    pieces = ["a", "bb", "é", "日本", "<s>", "</s>", "<unk>", "x\xa0y", "z\x1cw", "", "ü"]
+    spaces = [" ", "  ", "\t", "\r", "\x0b", "\x0c", "\n"]
+    lines = ["".join(str(rng.choice(pieces)) + str(rng.choice(spaces)) for _ in range(int(rng.integers(0, 9)))) for _ in range(301)]
+    lines += ["", "   ", "trailing "]
+    fast, slow = Vocabulary(["a", "é"]), Vocabulary(["a", "é"])
+    for chunk in (lines[:100], lines[100:]):  # two chunks: the hash grows and keeps its state
+        ids_fast, len_fast = fast.encode(chunk, grow=grow)
+        ids_slow, len_slow = slow.encode_python(chunk, grow=grow)
+        assert np.array_equal(ids_fast, ids_slow) and np.array_equal(len_fast, len_slow)
+        assert fast.words == slow.words
+    assert fast.index == {w: i for i, w in enumerate(fast.words)}
