@@ -100,7 +100,7 @@ class ByteLevel(PreTokenizer):
         self._re = regex.compile(GPT2_PATTERN)
 
     def _prefixed(self, text: str) -> tuple[str, int]:
-        if self.add_prefix_space and not text.startswith(" "):
+        if self.add_prefix_space and text and not text.startswith(" "):
             return " " + text, 1
         return text, 0
 

@@ -136,17 +136,28 @@ class Tokenizer:
 
         A lone surrogate is a ValueError naming its index; NUL and every other code point encode.
         """
-        check_text(text)
-        ids: list[int] = []
-        for segment, start, added in self._segments(text):
-            if added:
-                ids.append(self._added[segment])
-                continue
-            for word_ids, _ in self.model.tokenize_words(self._words(segment, start == 0), self._map_word):
-                ids.extend(word_ids)
+        if not text.isascii():
+            check_text(text)
+        if self._added_re is None or self._added_re.search(text) is None:
+            ids = self._word_ids(self._words(text, True))
+        else:
+            ids = []
+            for segment, start, added in self._segments(text):
+                if added:
+                    ids.append(self._added[segment])
+                else:
+                    ids.extend(self._word_ids(self._words(segment, start == 0)))
         if add_special_tokens and self.post_processor is not None:
             ids = self.post_processor.apply(ids)
         return ids
+
+    def _word_ids(self, words: list[str]) -> list[int]:
+        """Flattened ids of pre-tokenized words: a plain cache walk, the model only on a miss."""
+        cache = self.model._caches[self._map_word is not None]
+        try:
+            return [i for w in words for i in cache[w][0]]
+        except KeyError:
+            return [i for ids, _ in self.model.tokenize_words(words, self._map_word) for i in ids]
 
     def tokenize(self, text: str) -> list[str]:
         """Token strings of `text` (no post-processor tokens)."""
