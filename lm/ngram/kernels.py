@@ -159,37 +159,63 @@ def find_child(table, parent, word, vocab_size):
 def build_trie(rows, counts, vocab_size, table, parent, word, suffix, raw, n_nodes):
     """Insert every suffix of every row (and the prefix chain that reaches it) as trie nodes.
 
-    Nodes 0..vocab_size-1 are the unigrams. For each row the suffixes get the row's count (each
-    n-gram occurrence ends exactly one maximal n-gram) and suffix links (node of w2..wk). `table`
-    is the (parent, word) -> node hash, sized by the caller for the worst case.
+    Nodes 0..vocab_size-1 are the unigrams. Each n-gram gets its raw count (the sum over the
+    rows it ends: each occurrence ends exactly one maximal n-gram) and a suffix link (node of
+    w2..wk). `table` is the (parent, word) -> node hash, sized by the caller for the worst case.
+    Known chains are reached through suffix links, so a row costs about `order` hash probes.
     Returns the number of nodes. Memory: O(distinct n-grams of all orders).
     """
     order = rows.shape[1]
-    below = np.full(order, -1, dtype=np.int64)  # below[k]: node of row[j+1..k]
-    here = np.full(order, -1, dtype=np.int64)  # here[k]: node of row[j..k]
+    here = np.full((order, order), -1, dtype=np.int64)  # here[j, k]: node of row[j..k]
+    found_to = np.empty(order, dtype=np.int64)  # row[j..found_to[j]] existed before this row
     for r in range(rows.shape[0]):
-        start = 0
-        while rows[r, start] < 0:
-            start += 1
-        below[:] = -1
-        for j in range(order - 1, start - 1, -1):
-            node = np.int64(rows[r, j])
-            here[j] = node
-            for k in range(j + 1, order):
+        s = 0
+        while rows[r, s] < 0:
+            s += 1
+        # 1. from the longest suffix level down, find what exists; a level whose chain reaches
+        #    the row's end means every deeper level does too (suffixes of n-grams exist)
+        last = order - 1
+        for j in range(s, order):
+            if j == s or found_to[j - 1] < j:
+                k0 = j
+                node = np.int64(rows[r, j])
+            else:
+                k0 = found_to[j - 1]
+                node = suffix[here[j - 1, k0]]
+            here[j, k0] = node
+            k = k0 + 1
+            while k < order:
                 slot, key = _child_slot(table, node, rows[r, k], vocab_size)
-                if table[slot, 0] == key:
+                if table[slot, 0] != key:
+                    break
+                node = table[slot, 1]
+                here[j, k] = node
+                k += 1
+            found_to[j] = k - 1
+            if k == order:
+                last = j
+                break
+        # 2. create what is missing, deepest level first so suffix links exist
+        for j in range(last - 1, s - 1, -1):
+            node = here[j, found_to[j]]
+            for k in range(found_to[j] + 1, order):
+                slot, key = _child_slot(table, node, rows[r, k], vocab_size)
+                if table[slot, 0] == key:  # made a moment ago at a deeper level (repeated words)
                     node = table[slot, 1]
                 else:
                     table[slot, 0] = key
                     table[slot, 1] = n_nodes
                     parent[n_nodes] = node
                     word[n_nodes] = rows[r, k]
-                    suffix[n_nodes] = below[k]
+                    suffix[n_nodes] = here[j + 1, k]
                     node = n_nodes
                     n_nodes += 1
-                here[k] = node
+                here[j, k] = node
+        # 3. the row's count goes to each of its suffixes
+        node = here[s, order - 1]
+        while node >= 0:
             raw[node] += counts[r]
-            below[:] = here
+            node = suffix[node]
     return n_nodes
 
 
