@@ -220,58 +220,89 @@ def build_trie(rows, counts, vocab_size, table, parent, word, suffix, raw, n_nod
 
 
 @njit(cache=True)
-def build_child_table(parent, word, vocab_size, capacity):
-    """The (parent, word) -> node hash over nodes vocab_size.. (capacity: a power of two > nodes)."""
-    table = np.zeros((capacity, 2), dtype=np.int64)
+def fill_child_table(table, floats, parent, word, prob, backoff, vocab_size):
+    """Fill the lookup hash: table[slot] = (key + 1, node, prob and backoff as two float32).
+
+    `floats` is `table.view(np.float32)` (columns 4 and 5 are the third int64), so a lookup
+    reads node, probability and backoff from one cache line. Nodes vocab_size.. go in.
+    """
     for node in range(vocab_size, parent.shape[0]):
         slot, key = _child_slot(table, parent[node], word[node], vocab_size)
         table[slot, 0] = key
         table[slot, 1] = node
+        floats[slot, 4] = prob[node]
+        floats[slot, 5] = backoff[node]
+
+
+def build_child_table(parent, word, prob, backoff, vocab_size, capacity):
+    """The (parent, word) -> (node, prob, backoff) hash (capacity: a power of two > nodes)."""
+    table = np.zeros((capacity, 3), dtype=np.int64)
+    fill_child_table(table, table.view(np.float32), parent, word, prob, backoff, vocab_size)
     return table
 
 
 @njit(cache=True, nogil=True)
-def score_tokens(ids, lengths, bos, eos, max_order, vocab_size, table, prob, backoff, out, out_order):
-    """log10 p of every scored token with backoff (KenLM's semantics), and the n-gram order used.
-
-    A sentence scores its words, plus `</s>` when `eos`; its context starts with `<s>` when
-    `bos`, else empty. OOV ids are 0 (`<unk>`). Memory: O(order) besides the outputs.
-    """
-    ctx = np.full(max_order, -1, dtype=np.int64)  # ctx[m]: node of the last m+1 words, or -1
+def _score_sentences(first, last, ids, word_start, out_start, bos, eos, max_order, vocab_size, table, floats, prob, backoff, out, out_order):
+    """Score sentences first..last-1 (see `score_tokens`)."""
+    ctx = np.full(max_order, -1, dtype=np.int64)  # ctx[m]: node of the last m+1 words
+    ctx_bo = np.zeros(max_order, dtype=np.float64)  # and its backoff
     new = np.full(max_order, -1, dtype=np.int64)
-    pos = 0
-    o = 0
-    for s in range(lengths.shape[0]):
-        ctx[:] = -1
+    new_bo = np.zeros(max_order, dtype=np.float64)
+    mask = np.uint64(table.shape[0] - 1)
+    for s in range(first, last):
         n_ctx = 0
         if bos and max_order > 1:
             ctx[0] = 1
+            ctx_bo[0] = backoff[1]
             n_ctx = 1
-        n = lengths[s]
+        pos = word_start[s]
+        n = word_start[s + 1] - pos
+        o = out_start[s]
         total = n + 1 if eos else n
         for i in range(total):
             w = ids[pos + i] if i < n else 2
-            node = np.int64(w)
-            new[0] = node
+            new[0] = w
+            new_bo[0] = backoff[w]
+            score = np.float64(prob[w])
             found = 1
             while found < max_order and found - 1 < n_ctx:
-                child = find_child(table, ctx[found - 1], w, vocab_size)
-                if child < 0:
+                key = ctx[found - 1] * vocab_size + w + 1
+                slot = _mix(np.uint64(key)) & mask
+                while table[slot, 0] != 0 and table[slot, 0] != key:
+                    slot = (slot + np.uint64(1)) & mask
+                if table[slot, 0] != key:
                     break
-                node = child
-                new[found] = child
+                new[found] = table[slot, 1]
+                score = np.float64(floats[slot, 4])
+                new_bo[found] = floats[slot, 5]
                 found += 1
-            score = prob[node]
             for m in range(found - 1, n_ctx):
-                score += backoff[ctx[m]]
-            out[o] = score
-            out_order[o] = found
-            o += 1
+                score += ctx_bo[m]
+            out[o + i] = score
+            out_order[o + i] = found
             n_ctx = min(found, max_order - 1)
             for m in range(n_ctx):
                 ctx[m] = new[m]
-        pos += n
-    return o
+                ctx_bo[m] = new_bo[m]
+
+
+@njit(cache=True, nogil=True)
+def score_tokens(ids, lengths, bos, eos, max_order, vocab_size, table, floats, prob, backoff, out, out_order):
+    """log10 p of every scored token with backoff (KenLM's semantics), and the n-gram order used.
+
+    A sentence scores its words, plus `</s>` when `eos`; its context starts with `<s>` when
+    `bos`, else empty. OOV ids are 0 (`<unk>`). Serial: on a shared 2-core machine threads
+    measured slower (the lookups are memory-bound). Memory: O(sentences) besides the outputs.
+    Returns the number of scored tokens.
+    """
+    n_sent = lengths.shape[0]
+    word_start = np.zeros(n_sent + 1, dtype=np.int64)
+    out_start = np.zeros(n_sent + 1, dtype=np.int64)
+    for s in range(n_sent):
+        word_start[s + 1] = word_start[s] + lengths[s]
+        out_start[s + 1] = out_start[s] + lengths[s] + (1 if eos else 0)
+    _score_sentences(0, n_sent, ids, word_start, out_start, bos, eos, max_order, vocab_size, table, floats, prob, backoff, out, out_order)
+    return out_start[n_sent]
 
 
 @njit(cache=True)
