@@ -155,6 +155,7 @@ class WordPieceConfig:
     unk_token: str = "[UNK]"
     continuing_subword_prefix: str = "##"
     max_input_chars_per_word: int = 100
+    criterion: str = "likelihood"  # likelihood: count(AB)/(count(A)count(B)); frequency: count(AB), as HF
     limit_alphabet: int | None = 1000
     lowercase: bool = True
     strip_accents: bool | None = None  # None: follow lowercase (BERT's rule)
@@ -181,7 +182,7 @@ class WordPieceTrainer(_BaseTrainer):
         c = self.config
         if c.unk_token not in c.special_tokens:
             c.special_tokens = [c.unk_token] + list(c.special_tokens)
-        vocab = train_wordpiece(counts, c.vocab_size, c.min_frequency, c.special_tokens, c.limit_alphabet, c.continuing_subword_prefix, c.max_input_chars_per_word)
+        vocab = train_wordpiece(counts, c.vocab_size, c.min_frequency, c.special_tokens, c.limit_alphabet, c.continuing_subword_prefix, c.max_input_chars_per_word, c.criterion)
         model = WordPieceModel(vocab, c.unk_token, c.continuing_subword_prefix, c.max_input_chars_per_word)
         decoder = WordPieceDecoder(c.continuing_subword_prefix, cleanup=True)
         return Tokenizer(model, self.normalizer(), self.pre_tokenizer(), decoder, None, self._added(vocab))

@@ -79,8 +79,12 @@ def train_wordpiece(
     limit_alphabet: int | None = None,
     prefix: str = "##",
     max_input_chars_per_word: int = 100,
+    criterion: str = "likelihood",
 ) -> dict[str, int]:
-    """Learn a WordPiece vocabulary from word counts (likelihood-scored merges).
+    """Learn a WordPiece vocabulary from word counts.
+
+    criterion "likelihood" ranks merges by count(AB) / (count(A) count(B)) (WordPiece's score);
+    "frequency" by count(AB) (what HF's WordPieceTrainer does; better compression).
 
     Ids: special tokens, then word-initial characters in codepoint order, then their '##' forms,
     then merged pieces in merge order. Words longer than `max_input_chars_per_word` or holding a
@@ -88,6 +92,9 @@ def train_wordpiece(
     Memory: O(characters of the distinct words + distinct adjacent pairs).
     """
     from corpuskit.tokenizers.wordpiece_kernels import train_wordpiece_merges
+
+    if criterion not in ("likelihood", "frequency"):
+        raise ValueError(f"WordPiece criterion must be 'likelihood' or 'frequency', got {criterion!r}")
 
     alphabet = set(compute_alphabet(word_counts, (), limit_alphabet))
     words = [w for w in word_counts if len(w) <= max_input_chars_per_word and all(ch in alphabet for ch in w)]
@@ -130,6 +137,7 @@ def train_wordpiece(
         len(tokens),
         vocab_size,
         min_frequency,
+        criterion == "likelihood",
     )
     for a, b, new in merges.tolist():
         tb = tokens[b]

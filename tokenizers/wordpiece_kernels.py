@@ -76,13 +76,17 @@ def _pop(hs, hc, hk, size):
 
 
 @njit(cache=True)
-def _score(pc, ca, cb):
+def _score(pc, ca, cb, likelihood):
+    if not likelihood:
+        return np.float64(pc)
     return pc / (np.float64(ca) * np.float64(cb))
 
 
 @njit(cache=True)
-def train_wordpiece_merges(sym, word_start, wcount, tok_full, tok_base, tok_full_len, tok_base_len, n_tokens, vocab_size, min_frequency):
+def train_wordpiece_merges(sym, word_start, wcount, tok_full, tok_base, tok_full_len, tok_base_len, n_tokens, vocab_size, min_frequency, likelihood):
     """Learn WordPiece merges; returns an (n, 3) array of (a, b, merged_id) in merge order.
+
+    likelihood=False ranks pairs by plain count instead (HF's WordPieceTrainer criterion).
 
     tok_full/tok_base: hash of each initial token's string with and without the continuation
     prefix (and their lengths), so a merge whose string exists already reuses that id.
@@ -170,7 +174,7 @@ def train_wordpiece_merges(sym, word_start, wcount, tok_full, tok_base, tok_full
             for s in range(n_slots):
                 key = slot_key[s]
                 if counts[s] > 0:
-                    hs, hc, hk, hsize = _push(hs, hc, hk, hsize, _score(counts[s], sym_count[key >> 32], sym_count[key & _MASK32]), counts[s], key)
+                    hs, hc, hk, hsize = _push(hs, hc, hk, hsize, _score(counts[s], sym_count[key >> 32], sym_count[key & _MASK32], likelihood), counts[s], key)
             continue
         while n_tokens < vocab_size and hsize > 0:
             sc, c, key, hsize = _pop(hs, hc, hk, hsize)
@@ -180,7 +184,7 @@ def train_wordpiece_merges(sym, word_start, wcount, tok_full, tok_base, tok_full
             actual = counts[s]
             if actual <= 0:
                 continue
-            true_score = _score(actual, sym_count[a], sym_count[b])
+            true_score = _score(actual, sym_count[a], sym_count[b], likelihood)
             if actual != c or true_score != sc:
                 hs, hc, hk, hsize = _push(hs, hc, hk, hsize, true_score, actual, key)
                 continue
@@ -309,17 +313,17 @@ def train_wordpiece_merges(sym, word_start, wcount, tok_full, tok_base, tok_full
                         continue
                     stamp[t] = n_merges
                     k2 = slot_key[t]
-                    hs, hc, hk, hsize = _push(hs, hc, hk, hsize, _score(counts[t], sym_count[k2 >> 32], sym_count[k2 & _MASK32]), counts[t], k2)
+                    hs, hc, hk, hsize = _push(hs, hc, hk, hsize, _score(counts[t], sym_count[k2 >> 32], sym_count[k2 & _MASK32], likelihood), counts[t], k2)
             if hsize > 4 * n_slots + 1_000_000:
                 hsize = 0
                 for t in range(n_slots):
                     if counts[t] > 0:
                         k2 = slot_key[t]
-                        hs, hc, hk, hsize = _push(hs, hc, hk, hsize, _score(counts[t], sym_count[k2 >> 32], sym_count[k2 & _MASK32]), counts[t], k2)
+                        hs, hc, hk, hsize = _push(hs, hc, hk, hsize, _score(counts[t], sym_count[k2 >> 32], sym_count[k2 & _MASK32], likelihood), counts[t], k2)
     return merges[:n_merges]
 
 
-def train_wordpiece_reference(words: list[list[int]], counts: list[int], tokens: list[str], prefix: str, vocab_size: int, min_frequency: int) -> list[tuple[int, int, int]]:
+def train_wordpiece_reference(words: list[list[int]], counts: list[int], tokens: list[str], prefix: str, vocab_size: int, min_frequency: int, likelihood: bool = True) -> list[tuple[int, int, int]]:
     """Reference: recount pairs and symbols before every merge; same scores and tie rule."""
     words = [list(w) for w in words]
     index = {t: i for i, t in enumerate(tokens)}
@@ -335,7 +339,10 @@ def train_wordpiece_reference(words: list[list[int]], counts: list[int], tokens:
         live = [(p, n) for p, n in pairs.items() if n >= max(min_frequency, 1)]
         if not live:
             break
-        (a, b), _ = min(live, key=lambda kv: (-(kv[1] / (float(syms[kv[0][0]]) * float(syms[kv[0][1]]))), -kv[1], kv[0]))
+        def score(kv: tuple[tuple[int, int], int]) -> float:
+            return kv[1] / (float(syms[kv[0][0]]) * float(syms[kv[0][1]])) if likelihood else float(kv[1])
+
+        (a, b), _ = min(live, key=lambda kv: (-score(kv), -kv[1], kv[0]))
         tb = tokens[b]
         string = tokens[a] + (tb[len(prefix) :] if tb.startswith(prefix) else tb)
         new = index.get(string)

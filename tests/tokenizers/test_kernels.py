@@ -65,17 +65,17 @@ def test_encode_words_edge_cases() -> None:
     assert lens.tolist() == [2, 2, 1]
 
 
-@pytest.mark.parametrize("seed,vocab", [(0, 60), (1, 35), (5, 120)])
-def test_wordpiece_training_matches_reference(seed: int, vocab: int) -> None:
+@pytest.mark.parametrize("seed,vocab,criterion", [(0, 60, "likelihood"), (1, 35, "likelihood"), (5, 120, "likelihood"), (2, 90, "frequency")])
+def test_wordpiece_training_matches_reference(seed: int, vocab: int, criterion: str) -> None:
     counts = random_counts(np.random.default_rng(seed), 250, "abcdef", 7)
-    got = train_wordpiece(counts, vocab, special_tokens=["[UNK]"])
+    got = train_wordpiece(counts, vocab, special_tokens=["[UNK]"], criterion=criterion)
     words = list(counts)
     firsts = sorted({w[0] for w in words})
     rests = sorted({c for w in words for c in w[1:]})
     tokens = ["[UNK]"] + firsts + ["##" + c for c in rests]
     index = {t: i for i, t in enumerate(tokens)}
     ref_words = [[index[w[0]]] + [index["##" + c] for c in w[1:]] for w in words]
-    train_wordpiece_reference(ref_words, list(counts.values()), tokens, "##", vocab, 0)
+    train_wordpiece_reference(ref_words, list(counts.values()), tokens, "##", vocab, 0, criterion == "likelihood")
     assert list(got) == tokens
 
 
