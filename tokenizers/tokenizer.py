@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +21,7 @@ import regex
 from corpuskit.files import atomic_write, open_text, write_json_atomic
 from corpuskit.tokenizers.decoders import Decoder, decoder_from_hf
 from corpuskit.tokenizers.normalizers import Normalizer, normalizer_from_hf
-from corpuskit.tokenizers.pretokenizers import Metaspace, PreTokenizer, check_text, pretokenizer_from_hf
+from corpuskit.tokenizers.pretokenizers import ByteLevel, Metaspace, PreTokenizer, RegexFinder, check_text, pretokenizer_from_hf
 from corpuskit.tokenizers.processors import PostProcessor, processor_from_hf
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,8 @@ class Tokenizer:
         self.decoder = decoder
         self.post_processor = post_processor
         self.added_tokens = sorted(added_tokens, key=lambda t: t.id)
+        self._fast_ok: bool | None = None
+        self._fast_encoders: list[Any] = []
         self._map_word = pre_tokenizer.map_word if pre_tokenizer is not None and type(pre_tokenizer).map_word is not PreTokenizer.map_word else None
         self._added = {t.content: t.id for t in self.added_tokens}
         self._special_ids = {t.id for t in self.added_tokens if t.special}
@@ -164,15 +166,115 @@ class Tokenizer:
         return [self.id_to_token(i) or "" for i in self.encode(text, add_special_tokens=False)]
 
     def encode_batch(self, texts: Sequence[str], add_special_tokens: bool = True, workers: int = 1) -> list[list[int]]:
-        """Encode many texts; with workers > 1, chunks run in threads (numba kernels release the GIL)."""
+        """Encode many texts; with workers > 1, chunks run in threads (numba and regex release the GIL).
+
+        Plain byte-level BPE (GPT-2 split, no normalizer) runs in one numba pass per chunk of texts.
+        """
         texts = list(texts)
+        if self._fast_possible(add_special_tokens):
+            return self._encode_batch_fast(texts, add_special_tokens, workers)
+        encode = self._batch_encoder(add_special_tokens, concurrent=workers > 1)
         if workers <= 1 or len(texts) < 64:
-            return [self.encode(t, add_special_tokens) for t in texts]
+            return [encode(t) for t in texts]
         size = (len(texts) + workers * 4 - 1) // (workers * 4)
         chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
         with ThreadPoolExecutor(workers) as pool:
-            parts = pool.map(lambda chunk: [self.encode(t, add_special_tokens) for t in chunk], chunks)
+            parts = pool.map(lambda chunk: [encode(t) for t in chunk], chunks)
             return [ids for part in parts for ids in part]
+
+    def _fast_possible(self, add_special_tokens: bool) -> bool:
+        from corpuskit.tokenizers.bpe import BPEModel
+        from corpuskit.tokenizers.bytelevel import BYTE_TO_CHAR
+
+        if self._fast_ok is None:
+            pre, model = self.pre_tokenizer, self.model
+            self._fast_ok = (
+                self.normalizer is None
+                and isinstance(pre, ByteLevel)
+                and pre.use_regex
+                and not pre.add_prefix_space
+                and isinstance(model, BPEModel)
+                and not model.ignore_merges
+                and all(c in model.vocab for c in BYTE_TO_CHAR.values())
+            )
+        post = self.post_processor
+        return self._fast_ok and (post is None or not add_special_tokens or not (post.prefix or post.suffix))
+
+    def _encode_batch_fast(self, texts: list[str], add_special_tokens: bool, workers: int, chunk: int = 20_000) -> list[list[int]]:
+        from corpuskit.tokenizers.fast_bytelevel import FastByteLevelEncoder
+
+        added = list(self._added)
+        special: set[int] = set()
+        if added:
+            joined = "".join(texts)
+            if any(token in joined for token in added):
+                special = {i for i, text in enumerate(texts) if any(token in text for token in added)}
+        plain = [i for i in range(len(texts)) if i not in special] if special else None
+        n_plain = len(texts) - len(special)
+        chunks = [(a, min(a + chunk, n_plain)) for a in range(0, n_plain, chunk)]
+        workers = max(1, min(workers, len(chunks)))
+        while len(self._fast_encoders) < workers:
+            self._fast_encoders.append(FastByteLevelEncoder(self.model))
+        parts: list[list[list[int]]] = [[] for _ in chunks]
+
+        def run(worker: int) -> None:
+            encoder = self._fast_encoders[worker]
+            for c in range(worker, len(chunks), workers):
+                a, b = chunks[c]
+                batch = texts[a:b] if plain is None else [texts[i] for i in plain[a:b]]
+                try:
+                    parts[c] = encoder.encode(batch)
+                except UnicodeEncodeError:
+                    for text in batch:
+                        check_text(text)
+                    raise
+
+        if workers == 1:
+            run(0)
+        else:
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(run, range(workers)))
+        flat = [ids for part in parts for ids in part]
+        if not special:
+            return flat
+        results: list[list[int]] = [[] for _ in texts]
+        for i, ids in zip(plain, flat):  # type: ignore[arg-type]
+            results[i] = ids
+        for i in special:
+            results[i] = self.encode(texts[i], add_special_tokens)
+        return results
+
+    def _batch_encoder(self, add_special_tokens: bool, concurrent: bool = False) -> Callable[[str], list[int]]:
+        """`encode`, specialised when the pipeline is a plain regex split (the common byte-level case)."""
+        pre = self.pre_tokenizer
+        post = self.post_processor
+        plain = (
+            self.normalizer is None
+            and isinstance(pre, (ByteLevel, RegexFinder))
+            and not (isinstance(pre, ByteLevel) and (pre.add_prefix_space or not pre.use_regex))
+            and (post is None or not add_special_tokens or not (post.prefix or post.suffix))
+        )
+        if not plain:
+            return lambda text: self.encode(text, add_special_tokens)
+        pattern = pre._re if isinstance(pre, ByteLevel) else pre.compiled  # type: ignore[union-attr]
+        findall = pattern.findall
+        cache = self.model._caches[self._map_word is not None]
+        added = list(self._added)
+        slow = self.encode
+
+        def encode(text: str) -> list[int]:
+            if not text.isascii():
+                check_text(text)
+            for token in added:
+                if token in text:
+                    return slow(text, add_special_tokens)
+            words = findall(text, concurrent=True) if concurrent else findall(text)
+            try:
+                return [i for w in words for i in cache[w][0]]
+            except KeyError:
+                return self._word_ids(words)
+
+        return encode
 
     def encode_with_offsets(self, text: str) -> list[tuple[int, int, int]]:
         """(id, start, end) per token, with [start, end) a span of `text` (no post-processor tokens).

@@ -6,6 +6,8 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from corpuskit.tokenizers.bpe import BPEModel, compute_alphabet, train_bpe
 from corpuskit.tokenizers.bpe_kernels import build_table, encode_word_reference, encode_words, train_merges_reference
@@ -107,3 +109,36 @@ def test_unigram_e_step_and_viterbi_match_reference() -> None:
         ref_path = viterbi_reference(word, table, model.min_score - 10.0)
         assert [0 if unk else model.vocab[p] for p, unk in ref_path] == ids
         assert [len(p) for p, _ in ref_path] == lens
+
+
+GPT2_TEXT = st.lists(st.one_of(st.characters(blacklist_categories=("Cs",)), st.sampled_from(["'s", "'ll", "'re", "'ve", " ", "  ", "\n", " \n ", "'", "1", "a", "\t"])), max_size=25).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts=st.lists(GPT2_TEXT, max_size=5))
+def test_gpt2_scanner_matches_regex(texts: list[str]) -> None:
+    import regex
+
+    from corpuskit.tokenizers.fast_bytelevel import char_classes, split_texts
+    from corpuskit.tokenizers.pretokenizers import GPT2_PATTERN
+
+    starts = np.zeros(len(texts) + 1, np.int64)
+    np.cumsum([len(t) for t in texts], out=starts[1:])
+    cps = np.frombuffer("".join(texts).encode("utf-32-le"), np.uint32)
+    ends = split_texts(cps, starts, char_classes()).tolist()
+    expected = [int(starts[i]) + m.end() for i, t in enumerate(texts) for m in regex.finditer(GPT2_PATTERN, t)]
+    assert ends == expected
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(st.one_of(GPT2_TEXT, st.sampled_from(["Hello<|endoftext|>world", "tést ça", ""])), max_size=8))
+def test_fast_byte_level_batch_equals_plain_encode(trained: dict, texts: list[str]) -> None:
+    tok = trained["byte-bpe"]
+    expected = [tok.encode(t) for t in texts]
+    assert tok.encode_batch(texts) == expected
+    assert tok.encode_batch(texts * 40, workers=2) == expected * 40
+
+
+def test_fast_batch_reports_surrogates(trained: dict) -> None:
+    with pytest.raises(ValueError, match="surrogate"):
+        trained["byte-bpe"].encode_batch(["fine", "bad \udc80 text"])
