@@ -148,11 +148,17 @@ def _child_slot(table, parent, word, vocab_size):
 
 @njit(cache=True)
 def find_child(table, parent, word, vocab_size):
-    """The node (parent, word), or -1. Unigram nodes are the word ids themselves (parent -1)."""
+    """The node (parent, word), or -1. Unigram nodes are the word ids themselves (parent -1).
+
+    In a scoring table (see `fill_child_table`) a node without children is stored as ~node.
+    """
     if parent < 0:
         return np.int64(word) if 0 <= word < vocab_size else np.int64(-1)
     slot, key = _child_slot(table, parent, word, vocab_size)
-    return table[slot, 1] if table[slot, 0] == key else np.int64(-1)
+    if table[slot, 0] != key:
+        return np.int64(-1)
+    node = table[slot, 1]
+    return node if node >= 0 else ~node
 
 
 @njit(cache=True, nogil=True)
@@ -220,34 +226,39 @@ def build_trie(rows, counts, vocab_size, table, parent, word, suffix, raw, n_nod
 
 
 @njit(cache=True)
-def fill_child_table(table, floats, parent, word, prob, backoff, vocab_size):
+def fill_child_table(table, floats, parent, word, prob, backoff, has_children, vocab_size):
     """Fill the lookup hash: table[slot] = (key + 1, node, prob and backoff as two float32).
 
     `floats` is `table.view(np.float32)` (columns 4 and 5 are the third int64), so a lookup
-    reads node, probability and backoff from one cache line. Nodes vocab_size.. go in.
+    reads node, probability and backoff from one cache line. A node without children (and with
+    backoff 0) is stored as ~node, so scoring drops it from the context as KenLM's state does and
+    skips a probe that cannot match.
+    Nodes vocab_size.. go in.
     """
     for node in range(vocab_size, parent.shape[0]):
         slot, key = _child_slot(table, parent[node], word[node], vocab_size)
         table[slot, 0] = key
-        table[slot, 1] = node
+        table[slot, 1] = node if has_children[node] else ~node
         floats[slot, 4] = prob[node]
         floats[slot, 5] = backoff[node]
 
 
-def build_child_table(parent, word, prob, backoff, vocab_size, capacity):
+def build_child_table(parent, word, prob, backoff, has_children, vocab_size, capacity):
     """The (parent, word) -> (node, prob, backoff) hash (capacity: a power of two > nodes)."""
     table = np.zeros((capacity, 3), dtype=np.int64)
-    fill_child_table(table, table.view(np.float32), parent, word, prob, backoff, vocab_size)
+    fill_child_table(table, table.view(np.float32), parent, word, prob, backoff, has_children, vocab_size)
     return table
 
 
 @njit(cache=True, nogil=True)
-def _score_sentences(first, last, ids, word_start, out_start, bos, eos, max_order, vocab_size, table, floats, prob, backoff, out, out_order):
+def _score_sentences(first, last, ids, word_start, out_start, bos, eos, max_order, vocab_size, table, floats, prob, backoff,
+                     unigram_has_children, out, out_order):
     """Score sentences first..last-1 (see `score_tokens`)."""
-    ctx = np.full(max_order, -1, dtype=np.int64)  # ctx[m]: node of the last m+1 words
+    ctx = np.full(max_order, -1, dtype=np.int64)  # ctx[m]: node of the last m+1 words (with children)
     ctx_bo = np.zeros(max_order, dtype=np.float64)  # and its backoff
     new = np.full(max_order, -1, dtype=np.int64)
     new_bo = np.zeros(max_order, dtype=np.float64)
+    new_extends = np.zeros(max_order, dtype=np.bool_)
     mask = np.uint64(table.shape[0] - 1)
     for s in range(first, last):
         n_ctx = 0
@@ -263,6 +274,7 @@ def _score_sentences(first, last, ids, word_start, out_start, bos, eos, max_orde
             w = ids[pos + i] if i < n else 2
             new[0] = w
             new_bo[0] = backoff[w]
+            new_extends[0] = unigram_has_children[w]
             score = np.float64(prob[w])
             found = 1
             while found < max_order and found - 1 < n_ctx:
@@ -272,7 +284,9 @@ def _score_sentences(first, last, ids, word_start, out_start, bos, eos, max_orde
                     slot = (slot + np.uint64(1)) & mask
                 if table[slot, 0] != key:
                     break
-                new[found] = table[slot, 1]
+                node = table[slot, 1]
+                new[found] = node if node >= 0 else ~node
+                new_extends[found] = node >= 0
                 score = np.float64(floats[slot, 4])
                 new_bo[found] = floats[slot, 5]
                 found += 1
@@ -280,14 +294,16 @@ def _score_sentences(first, last, ids, word_start, out_start, bos, eos, max_orde
                 score += ctx_bo[m]
             out[o + i] = score
             out_order[o + i] = found
-            n_ctx = min(found, max_order - 1)
-            for m in range(n_ctx):
-                ctx[m] = new[m]
-                ctx_bo[m] = new_bo[m]
+            limit = min(found, max_order - 1)
+            n_ctx = 0
+            while n_ctx < limit and new_extends[n_ctx]:  # a context without children never matches
+                ctx[n_ctx] = new[n_ctx]
+                ctx_bo[n_ctx] = new_bo[n_ctx]
+                n_ctx += 1
 
 
 @njit(cache=True, nogil=True)
-def score_tokens(ids, lengths, bos, eos, max_order, vocab_size, table, floats, prob, backoff, out, out_order):
+def score_tokens(ids, lengths, bos, eos, max_order, vocab_size, table, floats, prob, backoff, unigram_has_children, out, out_order):
     """log10 p of every scored token with backoff (KenLM's semantics), and the n-gram order used.
 
     A sentence scores its words, plus `</s>` when `eos`; its context starts with `<s>` when
@@ -301,7 +317,8 @@ def score_tokens(ids, lengths, bos, eos, max_order, vocab_size, table, floats, p
     for s in range(n_sent):
         word_start[s + 1] = word_start[s] + lengths[s]
         out_start[s + 1] = out_start[s] + lengths[s] + (1 if eos else 0)
-    _score_sentences(0, n_sent, ids, word_start, out_start, bos, eos, max_order, vocab_size, table, floats, prob, backoff, out, out_order)
+    _score_sentences(0, n_sent, ids, word_start, out_start, bos, eos, max_order, vocab_size, table, floats, prob, backoff,
+                     unigram_has_children, out, out_order)
     return out_start[n_sent]
 
 

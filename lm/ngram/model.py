@@ -132,7 +132,12 @@ class NGramModel:
             from corpuskit.lm.ngram import kernels
 
             capacity = 1 << max(4, int(1.5 * max(len(self) - len(self.words), 1)).bit_length())
-            self._table = kernels.build_child_table(self.parent, self.word, self.prob, self.backoff, len(self.words), capacity)
+            # a context that can change a later score: it has children or a non-zero backoff
+            # (KenLM keeps the same ones in its state)
+            has_children = self.backoff != 0
+            has_children[self.parent[self.parent >= 0]] = True
+            self._has_children = has_children
+            self._table = kernels.build_child_table(self.parent, self.word, self.prob, self.backoff, has_children, len(self.words), capacity)
         return self._table
 
     def ngrams(self, order: int) -> Iterator[tuple[tuple[int, ...], float, float]]:
@@ -161,7 +166,8 @@ class NGramModel:
         out = np.empty(total, dtype=np.float64)
         out_order = np.empty(total, dtype=np.int32)
         kernels.score_tokens(np.ascontiguousarray(ids, dtype=np.int32), np.ascontiguousarray(lengths, dtype=np.int64), bool(bos), bool(eos),
-                             self.order, len(self.words), table, table.view(np.float32), self.prob, self.backoff, out, out_order)
+                             self.order, len(self.words), table, table.view(np.float32), self.prob, self.backoff,
+                             self._has_children[: len(self.words)], out, out_order)
         return out, out_order
 
     def score_batch(self, sentences: Iterable[str], bos: bool = True, eos: bool = True) -> np.ndarray:
