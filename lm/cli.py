@@ -30,12 +30,24 @@ def _sentences(inputs: tuple[str, ...], lowercase: bool) -> Iterator[str]:
                 yield line.lower() if lowercase else line
 
 
-@click.group("lm")
+class _Commands(click.Group):
+    """Bad input (a malformed ARPA, an unreadable corpus) ends with its message, not a traceback."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        from corpuskit.document import CorpusError
+
+        try:
+            return super().invoke(ctx)
+        except (CorpusError, ValueError, OSError) as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group("lm", cls=_Commands)
 def lm() -> None:
     """Language models: n-gram training (KenLM-compatible ARPA), perplexity, generation, scoring."""
 
 
-@lm.group("ngram")
+@lm.group("ngram", cls=_Commands)
 def ngram() -> None:
     """n-gram models (modified Kneser-Ney like KenLM's lmplz, KN, add-k, MLE, Stupid Backoff)."""
 
@@ -74,7 +86,7 @@ def train_cmd(inputs, output, order, smoothing, prune, min_count, add_k, discoun
 
 
 @ngram.command("perplexity")
-@click.argument("model_path", metavar="MODEL")
+@click.argument("model_path", metavar="MODEL", type=click.Path(exists=True, dir_okay=False))
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--lowercase", is_flag=True)
 def perplexity_cmd(model_path, inputs, lowercase) -> None:
@@ -88,7 +100,7 @@ def perplexity_cmd(model_path, inputs, lowercase) -> None:
 
 
 @ngram.command("generate")
-@click.argument("model_path", metavar="MODEL")
+@click.argument("model_path", metavar="MODEL", type=click.Path(exists=True, dir_okay=False))
 @click.option("--prompt", default="", help="Text to continue (after <s>).")
 @click.option("--strategy", type=click.Choice(["greedy", "beam", "sample", "top-k", "top-p", "typical"]), default="top-p", show_default=True)
 @click.option("--max-tokens", default=30, show_default=True)
@@ -117,7 +129,7 @@ def generate_cmd(model_path, prompt, strategy, max_tokens, temperature, top_k, t
 
 
 @lm.command("score")
-@click.argument("model_path", metavar="MODEL")
+@click.argument("model_path", metavar="MODEL", type=click.Path(exists=True, dir_okay=False))
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--no-bos", is_flag=True, help="Do not condition the first word on <s>.")
 @click.option("--no-eos", is_flag=True, help="Do not score </s>.")

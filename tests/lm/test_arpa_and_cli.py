@@ -135,3 +135,11 @@ def test_quickstart_stage(tmp_path, train_sentences) -> None:
     stage(QuickstartContext(directory=tmp_path / "qs", corpus=corpus, workers=1, echo=said.append))
     assert (tmp_path / "qs" / "ngram" / "model.arpa").is_file()
     assert any("perplexity" in line for line in said) and any("sample" in line for line in said)
+
+
+def test_cli_bad_model_file_is_a_message_not_a_traceback(tmp_path, corpus_file) -> None:
+    (tmp_path / "bad.arpa").write_text("\\data\\\nngram 1=2\n\n\\1-grams:\n-1\t<unk>\n\n\\end\\\n")
+    result = CliRunner().invoke(lm, ["ngram", "perplexity", str(tmp_path / "bad.arpa"), str(corpus_file)])
+    assert result.exit_code == 1 and "bad.arpa:" in result.output and "ngram 1=2" in result.output
+    result = CliRunner().invoke(lm, ["score", str(tmp_path / "missing.arpa"), str(corpus_file)])
+    assert result.exit_code == 2 and "does not exist" in result.output
