@@ -105,7 +105,121 @@ def write_arpa(model: NGramModel, path: str | Path, chunk: int = 1 << 18, thread
 
 
 def read_arpa(path: str | Path) -> NGramModel:
-    """Read an ARPA file; a malformed one is a CorpusError naming the file and line."""
+    """Read an ARPA file; a malformed one is a CorpusError naming the file and line.
+
+    Well-formed tab-separated files (what KenLM, SRILM and we write) take a vectorised path
+    (pyarrow's CSV parser, a numba trie insert); anything it cannot take, malformed input
+    included, is read line by line by `read_arpa_lines`, which names the bad line.
+    Memory: O(file size) on the fast path, O(n-grams) either way.
+    """
+    try:
+        model = _read_arpa_fast(str(path))
+    except Exception as exc:  # noqa: BLE001 - any surprise: the careful reader decides
+        log.debug("%s: fast ARPA path declined (%s); reading line by line", path, exc)
+        model = None
+    return model if model is not None else read_arpa_lines(path)
+
+
+class _Decline(Exception):
+    """The fast ARPA path cannot take this file (the line reader will, or will say why not)."""
+
+
+def _read_arpa_fast(path: str) -> NGramModel | None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from pyarrow import csv
+
+    from corpuskit.files import open_binary
+    from corpuskit.lm.ngram import kernels
+
+    with open_binary(path) as handle:
+        data = handle.read()
+    start = data.find(b"\\data\\")
+    if start < 0:
+        return None
+    header_end = data.find(b"\\1-grams:", start)
+    if header_end < 0:
+        return None
+    declared: list[int] = []
+    for line in data[start:header_end].decode().splitlines()[1:]:
+        if line.strip():
+            k_text, _, n_text = line.strip()[6:].partition("=")
+            if not line.startswith("ngram ") or int(k_text) != len(declared) + 1:
+                return None
+            declared.append(int(n_text))
+    order = len(declared)
+    bounds = []
+    at = header_end
+    for k in range(1, order + 1):
+        head = f"\\{k}-grams:".encode()
+        if data[at : at + len(head)] != head:
+            return None
+        body = data.find(b"\n", at) + 1
+        nxt = data.find(f"\\{k + 1}-grams:".encode(), body) if k < order else data.find(b"\\end\\", body)
+        if nxt < 0:
+            return None
+        bounds.append((body, nxt))
+        at = nxt
+    parse = csv.ParseOptions(delimiter="\t", quote_char=False, escape_char=False)
+
+    def section(k: int) -> "pa.Table":
+        names = ["p", "w", "b"] if k < order else ["p", "w"]
+        types = {"p": pa.float64(), "w": pa.binary(), "b": pa.float64()}
+        body = data[bounds[k - 1][0] : bounds[k - 1][1]]
+        table = csv.read_csv(pa.py_buffer(body), read_options=csv.ReadOptions(column_names=names), parse_options=parse,
+                             convert_options=csv.ConvertOptions(column_types={n: types[n] for n in names}))
+        if table.num_rows != declared[k - 1]:
+            raise _Decline(f"order {k}: {table.num_rows} rows, {declared[k - 1]} declared")
+        return table
+
+    uni = section(1)
+    uni_words = [w.decode("utf-8", errors="surrogateescape") for w in uni.column("w").to_pylist()]
+    words = list(SPECIALS) + [w for w in uni_words if w not in SPECIALS]
+    if len(set(words)) != len(words) or len(uni_words) != len(set(uni_words)):
+        raise _Decline("duplicate unigram")
+    v = len(words)
+    position = {w: i for i, w in enumerate(words)}
+    ids_1 = np.asarray([position[w] for w in uni_words], dtype=np.int64)
+    total = sum(declared) + (v - len(uni_words))
+    prob = np.full(total, NGramModel.LOG_ZERO)
+    backoff = np.zeros(total)
+    prob[ids_1] = uni.column("p").to_numpy(zero_copy_only=False)
+    if order > 1:
+        backoff[ids_1] = uni.column("b").fill_null(0.0).to_numpy(zero_copy_only=False)
+    if len(uni_words) != v:
+        log.warning("%s: ARPA file lacks some of <unk>, <s>, </s>; adding them with probability 0", path)
+    parent = np.full(total, -1, dtype=np.int64)
+    word = np.empty(total, dtype=np.int32)
+    word[:v] = np.arange(v)
+    node_order = np.ones(total, dtype=np.int64)
+    capacity = 1 << max(4, int(1.5 * max(total - v, 1)).bit_length())
+    table = np.zeros((capacity, 2), dtype=np.int64)
+    vocab_binary = pa.array([w.encode("utf-8", errors="surrogateescape") for w in words], type=pa.binary())
+    n_nodes = v
+    for k in range(2, order + 1):
+        sec = section(k)
+        pieces = pc.split_pattern(sec.column("w"), b" ")
+        if pc.any(pc.not_equal(pc.list_value_length(pieces), k)).as_py():
+            raise _Decline(f"order {k}: a line without {k} words")
+        ids = pc.index_in(pc.list_flatten(pieces), value_set=vocab_binary)
+        if ids.null_count:
+            raise _Decline(f"order {k}: unknown word")
+        matrix = ids.to_numpy(zero_copy_only=False).astype(np.int32).reshape(-1, k)
+        before = n_nodes
+        n_nodes, bad = kernels.insert_ngrams(matrix, table, parent, word, n_nodes, v)
+        if bad >= 0:
+            raise _Decline(f"order {k}: missing context or duplicate n-gram")
+        prob[before:n_nodes] = sec.column("p").to_numpy(zero_copy_only=False)
+        if k < order:
+            backoff[before:n_nodes] = sec.column("b").fill_null(0.0).to_numpy(zero_copy_only=False)
+        node_order[before:n_nodes] = k
+    if n_nodes != total:
+        raise _Decline("node count")
+    return NGramModel.from_nodes(words, order, parent, word, node_order, prob, backoff, None, {"source": Path(path).name})
+
+
+def read_arpa_lines(path: str | Path) -> NGramModel:
+    """Read an ARPA file line by line (any whitespace layout); errors name the file and line."""
     path = str(path)
     declared: list[int] = []
     words: list[str] = list(SPECIALS)

@@ -460,3 +460,29 @@ def format_arpa_lines(start, stop, order, parent, word, prob, backoff, with_back
         buf[pos] = 10
         pos += 1
     return buf[:pos]
+
+
+@njit(cache=True)
+def insert_ngrams(ids, table, parent, word, n_nodes, vocab_size):
+    """Add the n-grams `ids` (rows of word ids, one order) as children of their listed prefixes.
+
+    Returns (new node count, -1) or (node count so far, index of the first row whose prefix is
+    missing or that repeats an n-gram) so the caller can report that line.
+    """
+    k = ids.shape[1]
+    for r in range(ids.shape[0]):
+        node = np.int64(ids[r, 0])
+        for i in range(1, k - 1):
+            slot, key = _child_slot(table, node, ids[r, i], vocab_size)
+            if table[slot, 0] != key:
+                return n_nodes, r
+            node = table[slot, 1]
+        slot, key = _child_slot(table, node, ids[r, k - 1], vocab_size)
+        if table[slot, 0] == key:
+            return n_nodes, r
+        table[slot, 0] = key
+        table[slot, 1] = n_nodes
+        parent[n_nodes] = node
+        word[n_nodes] = ids[r, k - 1]
+        n_nodes += 1
+    return n_nodes, np.int64(-1)

@@ -143,3 +143,24 @@ def test_cli_bad_model_file_is_a_message_not_a_traceback(tmp_path, corpus_file) 
     assert result.exit_code == 1 and "bad.arpa:" in result.output and "ngram 1=2" in result.output
     result = CliRunner().invoke(lm, ["score", str(tmp_path / "missing.arpa"), str(corpus_file)])
     assert result.exit_code == 2 and "does not exist" in result.output
+
+
+@pytest.mark.parametrize("suffix", [".arpa", ".arpa.gz"])
+def test_fast_arpa_reader_matches_line_reader(train_sentences, tmp_path, suffix) -> None:
+    from corpuskit.lm.ngram.arpa import _read_arpa_fast, read_arpa_lines
+
+    NGramTrainer(order=4, discount_fallback=True, prune=[0, 0, 1, 1]).train(train_sentences).save(tmp_path / f"m{suffix}")
+    fast = _read_arpa_fast(str(tmp_path / f"m{suffix}"))
+    slow = read_arpa_lines(tmp_path / f"m{suffix}")
+    assert fast is not None and fast.words == slow.words and fast.counts() == slow.counts()
+    for name in ("parent", "word", "prob", "backoff", "offsets"):
+        assert np.array_equal(getattr(fast, name), getattr(slow, name)), name
+
+
+def test_srilm_style_arpa_without_zero_backoffs_or_unk(tmp_path) -> None:
+    text = SMALL_ARPA.replace("ngram 1=5", "ngram 1=4").replace("-1.0\t<unk>\t0\n", "").replace("-0.7\t</s>\t0", "-0.7\t</s>")
+    (tmp_path / "sri.arpa").write_text(text)
+    model = NGramModel.load(tmp_path / "sri.arpa")
+    assert model.counts() == [5, 3] and model.words[:3] == ["<unk>", "<s>", "</s>"]
+    assert model.score("a b") == pytest.approx(-0.7)
+    assert model.score("zzz", bos=False, eos=False) == pytest.approx(-99.0)  # closed vocabulary: <unk> has p = 0
