@@ -158,19 +158,22 @@ def seed_pieces(words: list[str], counts: np.ndarray, max_piece_length: int, see
 
     Memory: O(distinct substrings of the distinct words, up to max_piece_length).
     """
-    chars: dict[str, float] = {}
-    subs: dict[str, int] = {}
-    for word, wc in zip(words, counts.tolist()):
+    from collections import Counter
+
+    cps, starts = _flat_codepoints(words)
+    char_weight = np.bincount(cps, weights=np.repeat(counts, np.diff(starts)))
+    present = np.flatnonzero(char_weight)
+    chars = {chr(c): float(char_weight[c]) for c in present.tolist()}
+    subs: Counter = Counter()
+    update = subs.update
+    for word in words:
         m = len(word)
-        for i in range(m):
-            chars[word[i]] = chars.get(word[i], 0.0) + wc
-            if i > 0 and word[i] == marker:
-                continue
-            for j in range(i + 2, min(m, i + max_piece_length) + 1):
-                if word[j - 1] == marker:
-                    break
-                s = word[i:j]
-                subs[s] = subs.get(s, 0) + 1
+        if m < 2:
+            continue
+        if marker in word[1:]:
+            update(word[i:j] for i in range(m) if i == 0 or word[i] != marker for j in range(i + 2, min(m, i + max_piece_length) + 1) if marker not in word[i + 1 : j])
+        else:
+            update([word[i:j] for i in range(m - 1) for j in range(i + 2, min(m, i + max_piece_length) + 1)])
     ranked = sorted(((s, n) for s, n in subs.items() if n >= 2), key=lambda kv: (-kv[1] * len(kv[0]), kv[0]))[: max(seed_size - len(chars), 0)]
     pieces = sorted(chars, key=lambda c: (-chars[c], c)) + [s for s, _ in ranked]
     freqs = np.array([chars[c] for c in pieces[: len(chars)]] + [float(n * len(s)) for s, n in ranked], np.float64)
@@ -197,17 +200,13 @@ def _m_step(pieces: list[str], expected: np.ndarray, required: int) -> tuple[lis
 
 def _prune(words_cps: tuple[np.ndarray, np.ndarray], wcount: np.ndarray, pieces: list[str], scores: np.ndarray, required: int, target: int, shrinking_factor: float) -> tuple[list[str], np.ndarray]:
     """Keep the pieces whose removal would cost the most likelihood (SentencePiece's rule)."""
-    from corpuskit.tokenizers.unigram_kernels import build_trie, viterbi_words
+    from corpuskit.tokenizers.unigram_kernels import build_trie, usage_counts, viterbi_words
 
     trie = build_trie(*_flat_codepoints(pieces))
     n = len(pieces)
     cps, starts = words_cps
     ids, _, bounds = viterbi_words(cps, starts, *trie, scores, -1, float(scores.min()) - UNK_PENALTY, np.full(starts.size - 1, -1, np.int64))
-    word_of = np.repeat(np.arange(starts.size - 1), np.diff(bounds))
-    valid = ids >= 0
-    freq = np.bincount(ids[valid], weights=wcount[word_of[valid]], minlength=n)
-    pairs = np.unique(word_of[valid] * n + ids[valid])
-    containing = np.bincount(pairs % n, weights=wcount[pairs // n], minlength=n)
+    freq, containing = usage_counts(ids, bounds, wcount, n)
     total = freq.sum()
     vsum = wcount.sum()
     # alternatives: best segmentation of each piece without itself

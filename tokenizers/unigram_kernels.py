@@ -137,6 +137,24 @@ def viterbi_words(cps, starts, tkeys, tvals, node_piece, scores, unk_id, unk_sco
     return out[:k], out_len[:k], out_starts
 
 
+@njit(cache=True, nogil=True)
+def usage_counts(ids, bounds, wcount, n_pieces):
+    """Per piece: weighted uses in the Viterbi paths, and weighted count of words whose path uses it."""
+    freq = np.zeros(n_pieces, np.float64)
+    containing = np.zeros(n_pieces, np.float64)
+    last = np.full(n_pieces, -1, np.int64)
+    for w in range(bounds.size - 1):
+        for k in range(bounds[w], bounds[w + 1]):
+            p = ids[k]
+            if p < 0:
+                continue
+            freq[p] += wcount[w]
+            if last[p] != w:
+                last[p] = w
+                containing[p] += wcount[w]
+    return freq, containing
+
+
 @njit(cache=True, inline="always")
 def _logaddexp(a, b):
     if a == _NEG_INF:

@@ -142,3 +142,18 @@ def test_fast_byte_level_batch_equals_plain_encode(trained: dict, texts: list[st
 def test_fast_batch_reports_surrogates(trained: dict) -> None:
     with pytest.raises(ValueError, match="surrogate"):
         trained["byte-bpe"].encode_batch(["fine", "bad \udc80 text"])
+
+
+def test_unigram_usage_counts_match_numpy() -> None:
+    from corpuskit.tokenizers.unigram_kernels import usage_counts
+
+    rng = np.random.default_rng(11)
+    bounds = np.concatenate([[0], np.cumsum(rng.integers(0, 6, 37))]).astype(np.int64)
+    ids = rng.integers(-1, 9, int(bounds[-1])).astype(np.int64)
+    wcount = rng.integers(1, 5, 37).astype(np.float64)
+    freq, containing = usage_counts(ids, bounds, wcount, 9)
+    word_of = np.repeat(np.arange(37), np.diff(bounds))
+    valid = ids >= 0
+    assert np.allclose(freq, np.bincount(ids[valid], weights=wcount[word_of[valid]], minlength=9))
+    pairs = np.unique(word_of[valid] * 9 + ids[valid])
+    assert np.allclose(containing, np.bincount(pairs % 9, weights=wcount[pairs // 9], minlength=9))
