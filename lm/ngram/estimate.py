@@ -62,9 +62,9 @@ def continuation_counts(trie: _Trie, max_order: int) -> np.ndarray:
     return adjusted
 
 
-def kn_discounts(adjusted: np.ndarray, modified: bool, order: int, fallback: bool) -> tuple[float, float, float]:
-    """(D1, D2, D3+) from counts-of-counts n1..n4 (Chen & Goodman eq. 26); plain KN: D1=D2=D3."""
-    n = [int(np.count_nonzero(adjusted == j)) for j in range(5)]
+def kn_discounts(n: Sequence[int], modified: bool, order: int, fallback: bool) -> tuple[float, float, float]:
+    """(D1, D2, D3+) from counts-of-counts n[0..4] (Chen & Goodman eq. 26); plain KN: D1=D2=D3."""
+    n = [int(x) for x in n]
     try:
         if n[1] == 0 or n[2] == 0 or (modified and (n[3] == 0 or n[4] == 0)):
             raise CorpusError(
@@ -98,8 +98,13 @@ def estimate(
     add_k: float = 1.0,
     stupid_alpha: float = 0.4,
     discount_fallback: bool = False,
+    engine: Literal["numba", "numpy"] = "numba",
 ) -> NGramModel:
-    """Build a backoff model from counts with the chosen smoothing (see the module docstring)."""
+    """Build a backoff model from counts with the chosen smoothing (see the module docstring).
+
+    engine="numpy" runs Kneser-Ney with whole-array NumPy operations: the reference the numba
+    kernel is tested against.
+    """
     order = counts.order
     thresholds = list(prune or [0] * order)
     if len(thresholds) > order:
@@ -114,19 +119,27 @@ def estimate(
     v = trie.vocab_size
     node_order = trie.order
     pruned = (node_order >= 2) & (trie.raw <= np.asarray([0, *thresholds])[node_order])
-    by_order = [np.flatnonzero(node_order == k) for k in range(1, order + 1)]
     is_bos = np.zeros(n, dtype=bool)
     is_bos[1] = True
     discounts: list[tuple[float, float, float]] = []
+    meta = {"smoothing": smoothing, "discounts": discounts, "prune": thresholds, "tokens": counts.tokens, "sentences": counts.sentences}
 
     if smoothing in ("mkn", "kn"):
-        adjusted = continuation_counts(trie, order).astype(np.float64)
-        discount = np.zeros(n)
-        for k, nodes in enumerate(by_order, start=1):
-            d = kn_discounts(adjusted[nodes].astype(np.int64), smoothing == "mkn", k, discount_fallback)
-            discounts.append(d)
-            table = np.asarray([0.0, *d])
-            discount[nodes] = table[np.minimum(adjusted[nodes], 3).astype(np.int64)]
+        from corpuskit.lm.ngram import kernels
+
+        adjusted_int = continuation_counts(trie, order)
+        coc = kernels.counts_of_counts(adjusted_int, node_order, order)
+        discount_table = np.zeros((order + 1, 4))
+        for k in range(1, order + 1):
+            discounts.append(kn_discounts(coc[k], smoothing == "mkn", k, discount_fallback))
+            discount_table[k, 1:] = discounts[-1]
+        if engine == "numba":
+            log_prob, log_backoff = kernels.kneser_ney(trie.parent, trie.suffix, node_order, adjusted_int, pruned, discount_table, v, order,
+                                                       NGramModel.LOG_ZERO)
+            return _model(counts.words, order, trie, node_order, log_prob, log_backoff, pruned, meta)
+        adjusted = adjusted_int.astype(np.float64)
+        discount = discount_table[node_order, np.minimum(adjusted_int, 3)]
+        by_order = [np.flatnonzero(node_order == k) for k in range(1, order + 1)]
         denominator = _per_context_sum(trie.parent, adjusted, n)
         left = np.where(pruned, adjusted, discount)
         gamma = _per_context_sum(trie.parent, left, n)
@@ -172,12 +185,19 @@ def estimate(
     log_prob[is_bos] = NGramModel.LOG_ZERO
     log_prob = np.maximum(log_prob, NGramModel.LOG_ZERO)
     log_backoff = np.maximum(log_backoff, NGramModel.LOG_ZERO)
-    meta = {"smoothing": smoothing, "discounts": [list(d) for d in discounts], "prune": thresholds, "tokens": counts.tokens, "sentences": counts.sentences}
     if smoothing == "addk":
         meta["add_k"] = add_k
     if smoothing == "stupid":
         meta["alpha"] = stupid_alpha
+    return _model(counts.words, order, trie, node_order, log_prob, log_backoff, pruned, meta)
+
+
+def _model(words: list[str], order: int, trie: _Trie, node_order: np.ndarray, log_prob: np.ndarray, log_backoff: np.ndarray,
+           pruned: np.ndarray, meta: dict) -> NGramModel:
+    """The model of the unpruned nodes."""
+    meta["discounts"] = [list(d) for d in meta["discounts"]]
     if not pruned.any():
-        return NGramModel.from_nodes(counts.words, order, trie.parent, trie.word, node_order, log_prob, log_backoff, None, meta)
+        return NGramModel.from_nodes(words, order, trie.parent, trie.word, node_order, log_prob, log_backoff, None, meta)
     keep = ~pruned
-    return NGramModel.from_nodes(counts.words, order, trie.parent[keep], trie.word[keep], node_order[keep], log_prob[keep], log_backoff[keep], np.flatnonzero(keep), meta)
+    return NGramModel.from_nodes(words, order, trie.parent[keep], trie.word[keep], node_order[keep], log_prob[keep], log_backoff[keep],
+                                 np.flatnonzero(keep), meta)

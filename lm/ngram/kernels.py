@@ -486,3 +486,62 @@ def insert_ngrams(ids, table, parent, word, n_nodes, vocab_size):
         word[n_nodes] = ids[r, k - 1]
         n_nodes += 1
     return n_nodes, np.int64(-1)
+
+
+@njit(cache=True)
+def counts_of_counts(adjusted, node_order, max_order):
+    """coc[k, j]: how many n-grams of order k have (adjusted) count j, for j = 0..4."""
+    coc = np.zeros((max_order + 1, 5), dtype=np.int64)
+    for i in range(adjusted.shape[0]):
+        if adjusted[i] < 5:
+            coc[node_order[i], adjusted[i]] += 1
+    return coc
+
+
+@njit(cache=True, nogil=True)
+def kneser_ney(parent, suffix, node_order, adjusted, pruned, discount, vocab_size, max_order, log_zero):
+    """Interpolated (modified) Kneser-Ney as lmplz: log10 probability and backoff of every node.
+
+    discount[k, min(count, 3)] is the discount of an order-k n-gram. Pruned n-grams give their
+    whole count to their context's gamma. Nodes must be numbered after their parent and suffix
+    (as `build_trie` does), so one pass interpolates every order. Reference: `estimate` with
+    `engine="numpy"`. Memory: O(nodes).
+    """
+    n = parent.shape[0]
+    root = n
+    denominator = np.zeros(n + 1)
+    left = np.zeros(n + 1)
+    has_children = np.zeros(n, dtype=np.bool_)
+    for i in range(n):
+        c = parent[i] if parent[i] >= 0 else root
+        a = adjusted[i]
+        denominator[c] += a
+        if pruned[i]:
+            left[c] += a
+        else:
+            left[c] += discount[node_order[i], min(a, 3)]
+            if parent[i] >= 0:
+                has_children[parent[i]] = True
+    prob = np.empty(n)
+    log_prob = np.empty(n)
+    log_backoff = np.empty(n)
+    uniform = 1.0 / (vocab_size - 1)
+    gamma_root = left[root] / denominator[root] if denominator[root] > 0 else 0.0
+    for i in range(n):
+        c = parent[i] if parent[i] >= 0 else root
+        a = adjusted[i]
+        u = (a - discount[node_order[i], min(a, 3)]) / denominator[c] if denominator[c] > 0 else 0.0
+        if parent[i] < 0:
+            p = u + gamma_root * uniform
+        else:
+            p = u + left[c] / denominator[c] * prob[suffix[i]]
+        if i == 1:
+            p = 1.0
+        prob[i] = p
+        lp = min(np.log10(p), 0.0) if p > 0 else log_zero
+        log_prob[i] = log_zero if i == 1 else max(lp, log_zero)
+        b = 1.0
+        if has_children[i] and node_order[i] < max_order and denominator[i] > 0:
+            b = left[i] / denominator[i]
+        log_backoff[i] = max(np.log10(b), log_zero) if b > 0 else log_zero
+    return log_prob, log_backoff

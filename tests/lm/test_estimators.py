@@ -100,3 +100,16 @@ def test_text_with_no_word_in_vocabulary_scores_as_unk(train_sentences) -> None:
     assert ev.oovs == 3 and ev.words == 3
     assert not np.isnan(ev.perplexity_excluding_oov) and ev.tokens - ev.oovs == 2  # the two </s>
     assert ev.perplexity > model.evaluate(train_sentences[:5]).perplexity
+
+
+@pytest.mark.parametrize("smoothing,prune", [("mkn", None), ("kn", None), ("mkn", [0, 1, 2]), ("kn", [0, 0, 1])])
+def test_kneser_ney_kernel_matches_numpy_reference(train_sentences, smoothing, prune) -> None:
+    from corpuskit.lm.ngram.estimate import estimate
+
+    counts = count_ngrams(train_sentences + ["w1 w2 w3 w4"], 3)
+    fast = estimate(counts, smoothing, prune)
+    slow = estimate(counts, smoothing, prune, engine="numpy")
+    assert fast.counts() == slow.counts() and np.array_equal(fast.parent, slow.parent)
+    np.testing.assert_allclose(fast.prob, slow.prob, atol=1e-6)
+    np.testing.assert_allclose(fast.backoff, slow.backoff, atol=1e-6)
+    assert fast.meta["discounts"] == slow.meta["discounts"]
