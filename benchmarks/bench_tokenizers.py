@@ -22,7 +22,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import peak_rss_mb, record, shared_data  # noqa: E402
 
-MODELS = ["bpe", "byte-bpe", "wordpiece", "unigram"]
+MODELS = ["bpe", "byte-bpe", "wordpiece", "wordpiece-freq", "unigram"]
+
+
+def own_peak_rss_mb() -> float:
+    """Peak RSS of this process image (VmHWM restarts at exec; ru_maxrss would include the parent's)."""
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return peak_rss_mb()
 
 
 def job(impl: str, model: str, vocab: int, train: str, out: str) -> None:
@@ -31,7 +42,10 @@ def job(impl: str, model: str, vocab: int, train: str, out: str) -> None:
     if impl == "ours":
         from corpuskit.tokenizers.trainers import TRAINERS
 
-        TRAINERS[model](vocab_size=vocab).train_files([train]).save(out)
+        if model == "wordpiece-freq":
+            TRAINERS["wordpiece"](vocab_size=vocab, criterion="frequency").train_files([train]).save(out)
+        else:
+            TRAINERS[model](vocab_size=vocab).train_files([train]).save(out)
     elif impl == "spm":
         import sentencepiece as spm
 
@@ -54,7 +68,7 @@ def job(impl: str, model: str, vocab: int, train: str, out: str) -> None:
             trainer = trainers.WordPieceTrainer(vocab_size=vocab, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"], show_progress=False)
         tok.train([train], trainer=trainer)
         tok.save(out)
-    print(json.dumps({"seconds": time.perf_counter() - start, "rss_mb": peak_rss_mb()}))
+    print(json.dumps({"seconds": time.perf_counter() - start, "rss_mb": own_peak_rss_mb()}))
 
 
 def run_job(impl: str, model: str, vocab: int, train: Path, out: Path) -> dict:
@@ -140,7 +154,7 @@ def main() -> None:
         ["model", "vocab", "anchor", "ours", "anchor", "ours/anchor - 1 (target within +-1%)"],
         compress_rows,
         command,
-        "WordPiece: ours ranks merges by likelihood (count(AB)/(count(A)count(B))); HF's WordPieceTrainer ranks by frequency, so vocabularies differ by design.",
+        "wordpiece: ours ranks merges by likelihood (count(AB)/(count(A)count(B))); HF's WordPieceTrainer ranks by frequency, so vocabularies differ by design. wordpiece-freq: ours with criterion='frequency'.",
     )
     encoding_bench(work / f"ours-byte-bpe-{vocabs[0]}.json", test_lines, 10 if args.quick else 50, command)
 

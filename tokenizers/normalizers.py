@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any
 
 
@@ -59,47 +60,39 @@ class StripAccents(Normalizer):
     """Remove combining marks (apply after NFD to strip accents from letters)."""
 
     def normalize(self, text: str) -> str:
-        return text if text.isascii() else _MARKS.sub("", text)
+        return text if text.isascii() else text.translate(_MARKS)
 
     def to_hf(self) -> dict[str, Any]:
         return {"type": "StripAccents"}
 
 
-def _category_class(categories: tuple[str, ...], extra: str = "") -> str:
-    """A regex character class of every code point whose category (per unicodedata) is listed."""
-    ranges = []
-    start = None
-    for cp in range(0x110001):
-        inside = cp < 0x110000 and (unicodedata.category(chr(cp)) in categories or chr(cp) in extra)
-        if inside and start is None:
-            start = cp
-        elif not inside and start is not None:
-            ranges.append(f"\\U{start:08x}-\\U{cp - 1:08x}")
-            start = None
-    return "[" + "".join(ranges) + "]"
+class _CharTable(dict):
+    """A str.translate table that decides each code point once, on first sight (C-speed afterwards)."""
+
+    def __init__(self, decide: Callable[[str], str | None]) -> None:
+        super().__init__()
+        self.decide = decide
+
+    def __missing__(self, cp: int) -> str | None:
+        value = self[cp] = self.decide(chr(cp))
+        return value
 
 
-class _LazyRegex:
-    """Compile a character-class regex on first use (building it scans all code points once)."""
-
-    def __init__(self, categories: tuple[str, ...], extra: str = "") -> None:
-        self.categories, self.extra = categories, extra
-        self._compiled = None
-
-    def sub(self, repl: str, text: str) -> str:
-        if self._compiled is None:
-            import re
-
-            self._compiled = re.compile(_category_class(self.categories, self.extra))
-        return self._compiled.sub(repl, text)
+def _clean_char(ch: str) -> str | None:
+    if ch in "\t\n\r":
+        return " "
+    cat = unicodedata.category(ch)
+    if ch in "\x00\ufffd" or cat in ("Cc", "Cf", "Co", "Cs"):
+        return None
+    return " " if cat in ("Zs", "Zl", "Zp") else ch
 
 
-_ASCII_CLEAN = {c: None for c in range(32) if chr(c) not in "\t\n\r"}
-_ASCII_CLEAN.update({ord("\t"): " ", ord("\n"): " ", ord("\r"): " ", 0x7F: None})
-_CLEAN_DROP = _LazyRegex(("Cc", "Cf", "Co", "Cs"), "\x00\ufffd")
-_CLEAN_SPACE = _LazyRegex(("Zs", "Zl", "Zp"))
-_NONSPACING = _LazyRegex(("Mn",))
-_MARKS = _LazyRegex(("Mn", "Mc", "Me"))
+_ASCII_CLEAN = {c: _clean_char(chr(c)) for c in range(128)}
+_MARKS = _CharTable(lambda ch: None if unicodedata.category(ch).startswith("M") else ch)
+_NONSPACING = _CharTable(lambda ch: None if unicodedata.category(ch) == "Mn" else ch)
+_CLEAN = _CharTable(_clean_char)
+_CJK_PAD = _CharTable(lambda ch: f" {ch} " if _is_cjk(ord(ch)) else ch)
+_CLEAN_CJK = _CharTable(lambda ch: None if _clean_char(ch) is None else (f" {ch} " if _is_cjk(ord(ch)) else _clean_char(ch)))
 
 
 def _is_cjk(cp: int) -> bool:
@@ -113,23 +106,6 @@ def _is_cjk(cp: int) -> bool:
         or 0xF900 <= cp <= 0xFAFF
         or 0x2F800 <= cp <= 0x2FA1F
     )
-
-
-_CJK_RANGES = [(0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x2A6DF), (0x2A700, 0x2B73F), (0x2B740, 0x2B81F), (0x2B920, 0x2CEAF), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F)]
-
-
-class _CjkRegex:
-    _compiled = None
-
-    def sub(self, repl: str, text: str) -> str:
-        if self._compiled is None:
-            import re
-
-            type(self)._compiled = re.compile("[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in _CJK_RANGES) + "]")
-        return self._compiled.sub(repl, text)  # type: ignore[union-attr]
-
-
-_CJK = _CjkRegex()
 
 
 class BertNormalizer(Normalizer):
@@ -147,14 +123,15 @@ class BertNormalizer(Normalizer):
             if self.clean_text:
                 text = text.translate(_ASCII_CLEAN)
             return text.lower() if self.lowercase else text
-        if self.clean_text:
-            text = _CLEAN_DROP.sub("", text.translate(_ASCII_CLEAN))
-            text = _CLEAN_SPACE.sub(" ", text)
-        if self.handle_chinese_chars:
-            text = _CJK.sub(r" \g<0> ", text)
+        if self.clean_text and self.handle_chinese_chars:
+            text = text.translate(_CLEAN_CJK)
+        elif self.clean_text:
+            text = text.translate(_CLEAN)
+        elif self.handle_chinese_chars:
+            text = text.translate(_CJK_PAD)
         strip = self.strip_accents if self.strip_accents is not None else self.lowercase
         if strip:
-            text = _NONSPACING.sub("", unicodedata.normalize("NFD", text))
+            text = unicodedata.normalize("NFD", text).translate(_NONSPACING)
         if self.lowercase:
             text = lowercase_chars(text)
         return text

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import regex
 
 from corpuskit.files import atomic_write, open_text, write_json_atomic
@@ -160,6 +161,26 @@ class Tokenizer:
             return [i for w in words for i in cache[w][0]]
         except KeyError:
             return [i for ids, _ in self.model.tokenize_words(words, self._map_word) for i in ids]
+
+    def encode_sampled(self, text: str, alpha: float = 0.1, seed: int | np.random.Generator = 0, add_special_tokens: bool = True) -> list[int]:
+        """Unigram only: ids of one segmentation drawn with probability ∝ P(segmentation)**alpha
+        (subword regularisation). Same seed, same draw."""
+        from corpuskit.tokenizers.unigram import UnigramModel
+
+        if not isinstance(self.model, UnigramModel):
+            raise ValueError(f"sampling needs a Unigram model, this one is {self.model.kind}")
+        check_text(text)
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        ids: list[int] = []
+        for segment, start, added in self._segments(text):
+            if added:
+                ids.append(self._added[segment])
+                continue
+            for word in self._words(segment, start == 0):
+                ids.extend(self.model.sample_word(self._map_word(word) if self._map_word else word, alpha, rng))
+        if add_special_tokens and self.post_processor is not None:
+            ids = self.post_processor.apply(ids)
+        return ids
 
     def tokenize(self, text: str) -> list[str]:
         """Token strings of `text` (no post-processor tokens)."""

@@ -304,7 +304,8 @@ def train_wordpiece_merges(sym, word_start, wcount, tok_full, tok_base, tok_full
                     prv[q] = pos
             counts[s] = 0
             # every live pair holding a, b or the new symbol gets an entry with its current score
-            for owner in (a, b, new):
+            # (by plain count, only the pairs with the new symbol changed upwards)
+            for owner in (a, b, new) if likelihood else (new, new, new):
                 e = adj_head[owner]
                 while e >= 0:
                     t = adj_slot[e]

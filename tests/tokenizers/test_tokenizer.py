@@ -183,6 +183,17 @@ def test_unigram_sampling_is_seeded_and_valid(trained: dict) -> None:
         assert "".join(uni.id_to_token[i] for i in ids) == word
 
 
+def test_encode_sampled_is_seeded(trained: dict) -> None:
+    uni = trained["unigram"]
+    text = "international relations between governments"
+    draws = {tuple(uni.encode_sampled(text, alpha=0.1, seed=s)) for s in range(20)}
+    assert len(draws) > 1
+    assert uni.encode_sampled(text, seed=5) == uni.encode_sampled(text, seed=5)
+    assert all(uni.decode(list(d)) == text for d in draws)
+    with pytest.raises(ValueError, match="Unigram"):
+        trained["bpe"].encode_sampled(text)
+
+
 def test_unigram_byte_fallback(train_lines: list[str]) -> None:
     tok = UnigramTrainer(vocab_size=900, byte_fallback=True).train(iter(train_lines))
     ids = tok.encode("zebra 🦓")
