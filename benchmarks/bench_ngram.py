@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import peak_rss_mb, record, shared_data, timed  # noqa: E402
+
+
+BUILD = """
+import resource, sys, time
+from corpuskit.lm.ngram import NGramTrainer
+path, order, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+start = time.perf_counter()
+with open(path, encoding="utf-8", errors="surrogateescape", newline="\\n") as handle:
+    model = NGramTrainer(order=order).train(line.rstrip("\\n") for line in handle)
+t_train = time.perf_counter() - start
+start = time.perf_counter()
+model.save(out)
+print(t_train, time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
 
 
 def read_lines(path: Path) -> list[str]:
@@ -50,19 +63,20 @@ def main() -> None:
         print("KENLM_BIN is not set to a folder with lmplz: build-time comparison skipped "
               "(build kpu/kenlm with cmake; see docs/lm.md)")
         lmplz = None
-    NGramTrainer(order=2, discount_fallback=True).train(train[:200])  # compile/load numba kernels outside the timings
+    NGramTrainer(order=2, discount_fallback=True).train(train[:200]).save(Path(tempfile.gettempdir()) / "warm.arpa")  # compile kernels once
     rows = []
     notes = []
     with tempfile.TemporaryDirectory() as tmp:
         train_path = Path(tmp) / "train.lc"
         train_path.write_text("\n".join(train) + "\n", encoding="utf-8", errors="surrogateescape")
         for order in orders:
-            start = time.perf_counter()
-            model = NGramTrainer(order=order).train(iter(train))
-            t_train = time.perf_counter() - start
+            # the build runs in a fresh process (like lmplz), reading the file, so its peak RSS is its own
             ours_arpa = Path(tmp) / f"ours{order}.arpa"
-            t_write, _ = timed(lambda: model.save(ours_arpa))
+            done = subprocess.run([sys.executable, "-c", BUILD, str(train_path), str(order), str(ours_arpa)], check=True,
+                                  capture_output=True, text=True)
+            t_train, t_write, ours_rss = (float(x) for x in done.stdout.split()[-3:])
             ours_build = t_train + t_write
+            model = NGramModel.load(ours_arpa)
             ev = model.evaluate(test)
             ref_ours = kenlm.Model(str(ours_arpa))
             theirs_on_ours = np.asarray([ref_ours.score(line) for line in test])
@@ -74,12 +88,16 @@ def main() -> None:
             lmplz_time = lmplz_rss = lmplz_ppl = float("nan")
             if lmplz is not None:
                 lm_arpa = Path(tmp) / f"lmplz{order}.arpa"
-                before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
                 start = time.perf_counter()
                 with open(train_path, "rb") as src, open(lm_arpa, "wb") as dst:
-                    subprocess.run([str(lmplz), "-o", str(order), "-S", "2G", "-T", tmp], stdin=src, stdout=dst, stderr=subprocess.DEVNULL, check=True)
+                    child = subprocess.Popen([str(lmplz), "-o", str(order), "-S", "2G", "-T", tmp], stdin=src, stdout=dst,
+                                             stderr=subprocess.DEVNULL)
+                    _, status, usage = os.wait4(child.pid, 0)  # this child's own peak RSS
+                    child.returncode = os.waitstatus_to_exitcode(status)
                 lmplz_time = time.perf_counter() - start
-                lmplz_rss = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) / 1024
+                if child.returncode:
+                    sys.exit(f"lmplz failed with exit code {child.returncode}")
+                lmplz_rss = usage.ru_maxrss / 1024
                 ref = kenlm.Model(str(lm_arpa))
                 lmplz_ppl = 10 ** (-sum(ref.score(line) for line in test) / ev.tokens)
             # query speed: batch API vs the kenlm module's per-sentence score, same sentences
@@ -90,7 +108,7 @@ def main() -> None:
             t_kenlm, _ = timed(lambda: [ref_ours.score(line) for line in corpus], repeat=3)
             rows.append([order, f"{ev.perplexity:.1f}", f"{lmplz_ppl:.1f}", f"{(ev.perplexity / lmplz_ppl - 1) * 100:+.3f}%",
                          f"{max_diff:.1e} / {line_rel:.1e}", f"{t_train:.2f}+{t_write:.2f}", f"{lmplz_time:.2f}", f"{ours_build / lmplz_time:.2f}",
-                         f"{lmplz_rss:.0f}", f"{n_tokens / t_ours / 1e6:.2f}", f"{n_tokens / t_kenlm / 1e6:.2f}", f"{t_kenlm / t_ours:.2f}"])
+                         f"{ours_rss:.0f}", f"{lmplz_rss:.0f}", f"{n_tokens / t_ours / 1e6:.2f}", f"{n_tokens / t_kenlm / 1e6:.2f}", f"{t_kenlm / t_ours:.2f}"])
             notes.append(f"order {order}: {ev.tokens:,} scored tokens, {ev.oovs:,} OOV, n-grams {model.counts()}")
             del model, ref_ours
     notes.append("Per-line totals differ more than per-token scores on long lines because the kenlm module sums a "
@@ -99,7 +117,7 @@ def main() -> None:
                  "2 shared cores: times are noisy, compare ratios.")
     record("n-gram LM: corpuskit vs KenLM (lmplz + kenlm module)" + (" [quick]" if args.quick else ""),
            ["order", "ppl ours", "ppl lmplz", "diff", "kenlm(our ARPA) vs ours: max abs diff per token / max rel diff per line", "ours build s (train+ARPA)",
-            "lmplz s", "build ratio ours/lmplz", "lmplz peak MiB", "ours Mtok/s", "kenlm Mtok/s", "query speedup ours/kenlm"],
+            "lmplz s", "build ratio ours/lmplz", "ours peak MiB", "lmplz peak MiB", "ours Mtok/s", "kenlm Mtok/s", "query speedup ours/kenlm"],
            rows, "KENLM_BIN=/path/to/kenlm/build/bin .venv/bin/python benchmarks/bench_ngram.py" + (" --quick" if args.quick else ""),
            "\n".join(notes))
 

@@ -65,7 +65,7 @@ class Vocabulary:
             encoded = [w.encode("utf-8", errors="surrogateescape") for w in self.words]
             starts = np.zeros(len(encoded) + 1, dtype=np.int64)
             np.cumsum([len(b) for b in encoded], out=starts[1:])
-            self._hash = (np.empty(0, dtype=np.int64), np.frombuffer(b"".join(encoded), dtype=np.uint8).copy(), starts)
+            self._hash = (np.zeros((0, 2), dtype=np.uint64), np.frombuffer(b"".join(encoded), dtype=np.uint8).copy(), starts)
         table, word_bytes, starts = self._hash
         n = len(self.words)
         used = int(starts[n])
@@ -77,9 +77,10 @@ class Vocabulary:
             grown_starts = np.empty(max(2 * starts.shape[0], n + extra_words + 1), dtype=np.int64)
             grown_starts[: n + 1] = starts[: n + 1]
             starts = grown_starts
-        if table.shape[0] < 2 * (n + extra_words):
-            capacity = 1 << max(4, (2 * (n + extra_words)).bit_length())
-            table = wordhash.rebuild_table(word_bytes, starts, n, capacity)
+        compact = 1 << max(4, (2 * (n + extra_words)).bit_length())
+        if table.shape[0] < 2 * (n + extra_words) or (extra_words == 0 and table.shape[0] > 4 * compact):
+            # grown for counting (room for a whole chunk of new words); lookups want it small
+            table = wordhash.rebuild_table(word_bytes, starts, n, compact)
         self._hash = (table, word_bytes, starts)
         return self._hash
 

@@ -17,23 +17,45 @@ def _fnv1a(buf, start, stop):
     for i in range(start, stop):
         h ^= np.uint64(buf[i])
         h *= np.uint64(1099511628211)
-    return h ^ (h >> np.uint64(29))
+    return h
+
+
+@njit(cache=True, inline="always")
+def _prefix8(buf, start, stop):
+    """The first (up to) 8 bytes of buf[start:stop] as one little-endian integer."""
+    v = np.uint64(0)
+    for i in range(min(stop - start, 8)):
+        v |= np.uint64(buf[start + i]) << np.uint64(8 * i)
+    return v
 
 
 @njit(cache=True, inline="always")
 def _lookup(table, word_bytes, word_start, buf, start, stop):
     """(word id, slot): the id of buf[start:stop], or -1 and the empty slot where it would go."""
+    return _lookup_hashed(table, word_bytes, word_start, buf, start, stop, _fnv1a(buf, start, stop), _prefix8(buf, start, stop))
+
+
+@njit(cache=True, inline="always")
+def _lookup_hashed(table, word_bytes, word_start, buf, start, stop, h, prefix):
+    """`_lookup` with the word's hash and 8-byte prefix already computed.
+
+    table[slot] = ((id + 1) << 32 | length, first 8 bytes); 0 marks an empty slot. Words of at
+    most 8 bytes are recognised from the entry alone, longer ones are checked in word_bytes.
+    """
     mask = np.uint64(table.shape[0] - 1)
-    slot = _fnv1a(buf, start, stop) & mask
-    length = stop - start
+    slot = (h ^ (h >> np.uint64(29))) & mask
+    length = np.uint64(stop - start)
     while True:
-        w = table[slot]
-        if w < 0:
+        entry = table[slot, 0]
+        if entry == 0:
             return np.int64(-1), slot
-        a = word_start[w]
-        if word_start[w + 1] - a == length:
+        if (entry & np.uint64(0xFFFFFFFF)) == length and table[slot, 1] == prefix:
+            w = np.int64(entry >> np.uint64(32)) - 1
+            if stop - start <= 8:
+                return w, slot
+            a = word_start[w]
             same = True
-            for i in range(length):
+            for i in range(8, stop - start):
                 if word_bytes[a + i] != buf[start + i]:
                     same = False
                     break
@@ -42,13 +64,19 @@ def _lookup(table, word_bytes, word_start, buf, start, stop):
         slot = (slot + np.uint64(1)) & mask
 
 
+@njit(cache=True, inline="always")
+def _store(table, slot, w, buf, start, stop):
+    table[slot, 0] = (np.uint64(w + 1) << np.uint64(32)) | np.uint64(stop - start)
+    table[slot, 1] = _prefix8(buf, start, stop)
+
+
 @njit(cache=True)
 def rebuild_table(word_bytes, word_start, n_words, capacity):
     """A fresh word hash of `capacity` slots (a power of two) over words 0..n_words-1."""
-    table = np.full(capacity, -1, dtype=np.int64)
+    table = np.zeros((capacity, 2), dtype=np.uint64)
     for w in range(n_words):
         _, slot = _lookup(table, word_bytes, word_start, word_bytes, word_start[w], word_start[w + 1])
-        table[slot] = w
+        _store(table, slot, w, word_bytes, word_start[w], word_start[w + 1])
     return table
 
 
@@ -65,15 +93,17 @@ def encode_lines(buf, table, word_bytes, word_start, n_words, grow, skip_special
     line = 0
     count = 0
     start = -1
+    h = np.uint64(0)
+    prefix = np.uint64(0)
     for i in range(n + 1):
         c = buf[i] if i < n else 10
         if c == 32 or c == 9 or c == 10 or c == 13 or c == 11 or c == 12:
             if start >= 0:
-                w, slot = _lookup(table, word_bytes, word_start, buf, start, i)
+                w, slot = _lookup_hashed(table, word_bytes, word_start, buf, start, i, h, prefix)
                 if w < 0:
                     if grow:
                         w = n_words
-                        table[slot] = w
+                        _store(table, slot, w, buf, start, i)
                         a = word_start[w]
                         for j in range(i - start):
                             word_bytes[a + j] = buf[start + j]
@@ -90,6 +120,12 @@ def encode_lines(buf, table, word_bytes, word_start, n_words, grow, skip_special
                 out_lengths[line] = count
                 line += 1
                 count = 0
-        elif start < 0:
-            start = i
+        else:
+            if start < 0:
+                start = i
+                h = np.uint64(14695981039346656037)
+                prefix = np.uint64(0)
+            h = (h ^ np.uint64(c)) * np.uint64(1099511628211)
+            if i - start < 8:
+                prefix |= np.uint64(c) << np.uint64(8 * (i - start))
     return n_tok, line, n_words
