@@ -23,7 +23,7 @@ from _common import peak_rss_mb, record, shared_data, timed  # noqa: E402
 
 
 BUILD = """
-import resource, sys, time
+import sys, time
 from corpuskit.lm.ngram import NGramTrainer
 path, order, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 start = time.perf_counter()
@@ -32,8 +32,22 @@ with open(path, encoding="utf-8", errors="surrogateescape", newline="\\n") as ha
 t_train = time.perf_counter() - start
 start = time.perf_counter()
 model.save(out)
-print(t_train, time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+print(t_train, time.perf_counter() - start)
 """
+
+
+def run_measured(command: list[str], stdin, stdout, tmp: str) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of a command, measured by GNU time when present.
+
+    (A child's own ru_maxrss would include the pages of this big Python process it was forked from.)
+    """
+    report = Path(tmp) / "time.txt"
+    timer = ["/usr/bin/time", "-f", "%M", "-o", str(report)] if Path("/usr/bin/time").exists() else []
+    start = time.perf_counter()
+    subprocess.run(timer + command, stdin=stdin, stdout=stdout, stderr=subprocess.DEVNULL, check=True)
+    seconds = time.perf_counter() - start
+    rss = float(report.read_text().split()[-1]) / 1024 if timer else float("nan")
+    return seconds, rss
 
 
 def read_lines(path: Path) -> list[str]:
@@ -72,9 +86,10 @@ def main() -> None:
         for order in orders:
             # the build runs in a fresh process (like lmplz), reading the file, so its peak RSS is its own
             ours_arpa = Path(tmp) / f"ours{order}.arpa"
-            done = subprocess.run([sys.executable, "-c", BUILD, str(train_path), str(order), str(ours_arpa)], check=True,
-                                  capture_output=True, text=True)
-            t_train, t_write, ours_rss = (float(x) for x in done.stdout.split()[-3:])
+            output = Path(tmp) / "build.out"
+            with open(output, "w") as out:
+                _, ours_rss = run_measured([sys.executable, "-c", BUILD, str(train_path), str(order), str(ours_arpa)], None, out, tmp)
+            t_train, t_write = (float(x) for x in output.read_text().split()[-2:])
             ours_build = t_train + t_write
             model = NGramModel.load(ours_arpa)
             ev = model.evaluate(test)
@@ -88,16 +103,8 @@ def main() -> None:
             lmplz_time = lmplz_rss = lmplz_ppl = float("nan")
             if lmplz is not None:
                 lm_arpa = Path(tmp) / f"lmplz{order}.arpa"
-                start = time.perf_counter()
                 with open(train_path, "rb") as src, open(lm_arpa, "wb") as dst:
-                    child = subprocess.Popen([str(lmplz), "-o", str(order), "-S", "2G", "-T", tmp], stdin=src, stdout=dst,
-                                             stderr=subprocess.DEVNULL)
-                    _, status, usage = os.wait4(child.pid, 0)  # this child's own peak RSS
-                    child.returncode = os.waitstatus_to_exitcode(status)
-                lmplz_time = time.perf_counter() - start
-                if child.returncode:
-                    sys.exit(f"lmplz failed with exit code {child.returncode}")
-                lmplz_rss = usage.ru_maxrss / 1024
+                    lmplz_time, lmplz_rss = run_measured([str(lmplz), "-o", str(order), "-S", "2G", "-T", tmp], src, dst, tmp)
                 ref = kenlm.Model(str(lm_arpa))
                 lmplz_ppl = 10 ** (-sum(ref.score(line) for line in test) / ev.tokens)
             # query speed: batch API vs the kenlm module's per-sentence score, same sentences
