@@ -12,7 +12,7 @@ import logging
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from corpuskit.tokenizers.normalizers import BertNormalizer, Normalizer, build_normalizer
@@ -202,7 +202,6 @@ class UnigramConfig:
     strip_accents: bool = False
     unicode_normalizer: str | None = "NFKC"
     pre_tokenizer: str = "metaspace"
-    seed: int = 0
 
 
 class UnigramTrainer(_BaseTrainer):
@@ -220,7 +219,7 @@ class UnigramTrainer(_BaseTrainer):
             c.special_tokens = [c.unk_token] + list(c.special_tokens)
         pieces = train_unigram(counts, c.vocab_size, c.special_tokens, c.max_piece_length, c.seed_size, c.shrinking_factor, c.em_iterations, c.byte_fallback)
         vocab = {p: i for i, (p, _) in enumerate(pieces)}
-        model = UnigramModel(pieces, vocab[c.unk_token], c.byte_fallback, seed=c.seed)
+        model = UnigramModel(pieces, vocab[c.unk_token], c.byte_fallback)
         decoder: Any = MetaspaceDecoder()
         if c.byte_fallback:
             decoder = SequenceDecoder([ByteFallbackDecoder(), FuseDecoder(), MetaspaceDecoder()])
@@ -229,6 +228,3 @@ class UnigramTrainer(_BaseTrainer):
 
 TRAINERS: dict[str, type[_BaseTrainer]] = {t.name: t for t in (BPETrainer, ByteLevelBPETrainer, WordPieceTrainer, UnigramTrainer)}
 
-
-def config_dict(trainer: _BaseTrainer) -> dict[str, Any]:
-    return asdict(trainer.config)

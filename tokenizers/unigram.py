@@ -33,7 +33,7 @@ class UnigramModel:
 
     kind = "Unigram"
 
-    def __init__(self, pieces: list[tuple[str, float]], unk_id: int | None = 0, byte_fallback: bool = False, seed: int = 0) -> None:
+    def __init__(self, pieces: list[tuple[str, float]], unk_id: int | None = 0, byte_fallback: bool = False) -> None:
         from corpuskit.tokenizers.unigram_kernels import build_trie
 
         self.pieces = [(p, float(s)) for p, s in pieces]
@@ -51,7 +51,6 @@ class UnigramModel:
         self._trie = build_trie(cps, starts)
         self._max_len = max((len(p) for p, _ in self.pieces), default=1)
         self._caches: dict[bool, dict[str, tuple[list[int], list[int]]]] = {False: {}, True: {}}
-        self._rng = np.random.default_rng(seed)
 
     def tokenize_words(self, words: list[str], map_word: Callable[[str], str] | None = None) -> list[tuple[list[int], list[int]]]:
         return cached_tokenize(self, words, map_word)
