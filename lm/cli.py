@@ -65,7 +65,8 @@ def ngram() -> None:
 @click.option("--lowercase", is_flag=True, help="Lower-case the text first.")
 @click.option("--save-counts", default=None, help="Also write the n-gram counts (.npz) for merging or re-estimation.")
 def train_cmd(inputs, output, order, smoothing, prune, min_count, add_k, discount_fallback, memory_mb, lowercase, save_counts) -> None:
-    """Train an n-gram LM from INPUTS (text, JSONL, Parquet, ... any format the core reads; one sentence per line).
+    """Train an n-gram LM from INPUTS (text, JSONL, Parquet, ... any format the core reads; one sentence per line),
+    or from count files (.npz) written by `corpuskit lm ngram count`, which are merged first.
 
     Example: corpuskit lm ngram train --order 3 train.txt -o model.arpa.gz
     """
@@ -77,12 +78,42 @@ def train_cmd(inputs, output, order, smoothing, prune, min_count, add_k, discoun
         raise click.BadParameter(f"expected integers, got {prune!r}", param_hint="--prune") from None
     trainer = NGramTrainer(order=order, smoothing=smoothing, prune=thresholds, min_count=min_count, add_k=add_k,
                            discount_fallback=discount_fallback, memory_mb=memory_mb)
-    counts = trainer.count(_sentences(inputs, lowercase), progress=True)
+    if all(name.endswith(".npz") for name in inputs):  # counts from `corpuskit lm ngram count`, maybe of many shards
+        counts = _merged_counts(inputs)
+    else:
+        counts = trainer.count(_sentences(inputs, lowercase), progress=True)
     if save_counts:
         counts.save(save_counts)
     model = trainer.train_counts(counts)
     model.save(output)
     click.echo(f"{output}: order {model.order}, {smoothing}, n-grams per order {model.counts()}")
+
+
+def _merged_counts(paths: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    from corpuskit.lm.ngram import NGramCounts
+
+    counts = NGramCounts.load(paths[0])
+    for path in paths[1:]:
+        counts = counts.merge(NGramCounts.load(path))
+    return counts
+
+
+@ngram.command("count")
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("-o", "--output", required=True, help="Counts file (.npz) for `train` (merge shards by passing several).")
+@click.option("--order", default=3, show_default=True, type=int)
+@click.option("--memory-mb", default=2048.0, show_default=True, help="Counting memory before sorted runs spill to disk.")
+@click.option("--lowercase", is_flag=True, help="Lower-case the text first.")
+def count_cmd(inputs, output, order, memory_mb, lowercase) -> None:
+    """Count the n-grams of INPUTS (e.g. one shard per machine) into a file that `train` accepts.
+
+    Example: corpuskit lm ngram count --order 5 shard3.jsonl.gz -o shard3.counts.npz
+    """
+    from corpuskit.lm.ngram import count_ngrams
+
+    counts = count_ngrams(_sentences(inputs, lowercase), order, memory_mb=memory_mb, progress=True)
+    counts.save(output)
+    click.echo(f"{output}: {counts.sentences} sentences, {counts.tokens} tokens, {len(counts.rows)} distinct {order}-grams")
 
 
 @ngram.command("perplexity")
