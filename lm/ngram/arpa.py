@@ -27,7 +27,7 @@ import numpy as np
 from corpuskit.document import CorpusError
 from corpuskit.files import atomic_write, open_text
 from corpuskit.lm.ngram.model import NGramModel
-from corpuskit.lm.ngram.vocab import SPECIALS
+from corpuskit.lm.ngram.vocab import SPECIALS, to_bytes
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def write_arpa(model: NGramModel, path: str | Path, chunk: int = 1 << 18, thread
     from corpuskit.lm.ngram import kernels
 
     path = str(path)
-    encoded = [w.encode("utf-8", errors="surrogateescape") for w in model.words]
+    encoded = [to_bytes(w) for w in model.words]
     word_bytes = np.frombuffer(b"".join(encoded), dtype=np.uint8)
     word_start = np.zeros(len(encoded) + 1, dtype=np.int64)
     np.cumsum([len(b) for b in encoded], out=word_start[1:])
@@ -194,7 +194,7 @@ def _read_arpa_fast(path: str) -> NGramModel | None:
     node_order = np.ones(total, dtype=np.int64)
     capacity = 1 << max(4, int(1.5 * max(total - v, 1)).bit_length())
     table = np.zeros((capacity, 2), dtype=np.int64)
-    vocab_binary = pa.array([w.encode("utf-8", errors="surrogateescape") for w in words], type=pa.binary())
+    vocab_binary = pa.array([to_bytes(w) for w in words], type=pa.binary())
     n_nodes = v
     for k in range(2, order + 1):
         sec = section(k)

@@ -16,6 +16,17 @@ UNK_ID, BOS_ID, EOS_ID = 0, 1, 2
 SPECIALS = (UNK, BOS, EOS)
 
 _ASCII_SPACE = re.compile(r"[ \t\n\r\x0b\x0c]+")
+_OTHER_SURROGATE = re.compile("([\ud800-\udc7f\udd00-\udfff])")  # not a surrogate escape of a byte
+
+
+def to_bytes(text: str) -> bytes:
+    """UTF-8 bytes of `text`; undecodable input bytes (surrogate escapes) come back as themselves
+    and any other lone surrogate (e.g. from a JSON escape) is kept as its 3-byte form."""
+    try:
+        return text.encode("utf-8", errors="surrogateescape")
+    except UnicodeEncodeError:
+        parts = _OTHER_SURROGATE.split(text)  # odd positions are the lone surrogates
+        return b"".join(p.encode("utf-8", errors="surrogatepass" if i % 2 else "surrogateescape") for i, p in enumerate(parts))
 
 
 def split_words(line: str) -> list[str]:
@@ -62,7 +73,7 @@ class Vocabulary:
         from corpuskit.lm.ngram import wordhash
 
         if self._hash is None:
-            encoded = [w.encode("utf-8", errors="surrogateescape") for w in self.words]
+            encoded = [to_bytes(w) for w in self.words]
             starts = np.zeros(len(encoded) + 1, dtype=np.int64)
             np.cumsum([len(b) for b in encoded], out=starts[1:])
             self._hash = (np.zeros((0, 2), dtype=np.uint64), np.frombuffer(b"".join(encoded), dtype=np.uint8).copy(), starts)
@@ -95,7 +106,7 @@ class Vocabulary:
         if not lines:
             return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.int64)
         joined = "\n".join([t.replace("\n", " ") if "\n" in t else t for t in lines])
-        buf = np.frombuffer(joined.encode("utf-8", errors="surrogateescape"), dtype=np.uint8)
+        buf = np.frombuffer(to_bytes(joined), dtype=np.uint8)
         max_tokens = (buf.shape[0] + 2) // 2
         table, word_bytes, starts = self._hash_state(max_tokens if grow else 0, buf.shape[0] if grow else 0)
         ids = np.empty(max_tokens, dtype=np.int32)

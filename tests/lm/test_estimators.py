@@ -113,3 +113,13 @@ def test_kneser_ney_kernel_matches_numpy_reference(train_sentences, smoothing, p
     np.testing.assert_allclose(fast.prob, slow.prob, atol=1e-6)
     np.testing.assert_allclose(fast.backoff, slow.backoff, atol=1e-6)
     assert fast.meta["discounts"] == slow.meta["discounts"]
+
+
+def test_undecodable_bytes_and_lone_surrogates_survive(tmp_path) -> None:
+    texts = ["caf\udce9 ok", "x \ud800 y", "ok caf\udce9"] * 40  # a latin-1 byte read with surrogateescape; a JSON lone surrogate
+    model = NGramTrainer(order=2, discount_fallback=True).train(texts)
+    assert "caf\udce9" in model.vocab.index
+    model.save(tmp_path / "m.arpa")
+    again = NGramModel.load(tmp_path / "m.arpa")
+    np.testing.assert_allclose(again.score_batch(texts[:3]), model.score_batch(texts[:3]), atol=1e-5)
+    assert again.full_scores("caf\udce9")[0][2] is False  # not an OOV after the round trip
