@@ -155,27 +155,37 @@ def seed_pieces(words: list[str], counts: np.ndarray, max_piece_length: int, see
     that occur at least twice among the distinct words, ranked by occurrences * length (SentencePiece's
     seeding rule, which favours pieces shared by many words). The marker may only start a piece.
 
-    Memory: O(distinct substrings of the distinct words, up to max_piece_length).
+    Substrings are told apart by a 64-bit hash (a collision would merge two counts; odds about
+    n^2 / 2^64). Memory: O(characters of the distinct words * max_piece_length).
     """
-    from collections import Counter
+    from corpuskit.tokenizers.unigram_kernels import substring_hashes
 
     cps, starts = _flat_codepoints(words)
     char_weight = np.bincount(cps, weights=np.repeat(counts, np.diff(starts)))
     present = np.flatnonzero(char_weight)
-    chars = {chr(c): float(char_weight[c]) for c in present.tolist()}
-    subs: Counter = Counter()
-    update = subs.update
-    for word in words:
-        m = len(word)
-        if m < 2:
-            continue
-        if marker in word[1:]:
-            update(word[i:j] for i in range(m) if i == 0 or word[i] != marker for j in range(i + 2, min(m, i + max_piece_length) + 1) if marker not in word[i + 1 : j])
-        else:
-            update([word[i:j] for i in range(m - 1) for j in range(i + 2, min(m, i + max_piece_length) + 1)])
-    ranked = sorted(((s, n) for s, n in subs.items() if n >= 2), key=lambda kv: (-kv[1] * len(kv[0]), kv[0]))[: max(seed_size - len(chars), 0)]
-    pieces = sorted(chars, key=lambda c: (-chars[c], c)) + [s for s, _ in ranked]
-    freqs = np.array([chars[c] for c in pieces[: len(chars)]] + [float(n * len(s)) for s, n in ranked], np.float64)
+    chars = sorted((chr(c) for c in present.tolist()), key=lambda ch: (-char_weight[ord(ch)], ch))
+    hashes, where = substring_hashes(cps, starts, max_piece_length, ord(marker))
+    _, first, occurrences = np.unique(hashes, return_index=True, return_counts=True)
+    del hashes
+    shared = occurrences >= 2
+    where = where[first[shared]]
+    occurrences = occurrences[shared]
+    lengths = where & 0xFF
+    score = occurrences * lengths
+    keep = max(seed_size - len(chars), 0)
+    text = "".join(words)
+    if len(score) > keep:
+        cut = np.partition(score, len(score) - keep)[len(score) - keep] if keep else np.inf
+        above = np.flatnonzero(score > cut)
+        tied = np.flatnonzero(score == cut)
+        tied = np.array(sorted(tied.tolist(), key=lambda i: text[where[i] >> 8 : (where[i] >> 8) + lengths[i]])[: keep - len(above)], np.int64)
+        chosen = np.concatenate([above, tied]).astype(np.int64)
+    else:
+        chosen = np.arange(len(score))
+    chosen.sort()  # hash order: independent of the order of the input words
+    subs = [text[p >> 8 : (p >> 8) + (p & 0xFF)] for p in where[chosen].tolist()]
+    pieces = chars + subs
+    freqs = np.concatenate([char_weight[[ord(c) for c in chars]], score[chosen].astype(np.float64)])
     return pieces, freqs
 
 

@@ -303,3 +303,37 @@ def viterbi_reference(word: str, pieces: dict[str, float], unk_score: float) -> 
             out.append((p, unk))
         end = i
     return out[::-1]
+
+
+@njit(cache=True, nogil=True)
+def substring_hashes(cps, starts, max_len, marker):
+    """Every candidate seed substring of every word: 64-bit hash, and (position << 8 | length).
+
+    Candidates have 2..max_len characters and contain the marker only as their first character.
+    Memory: O(characters * max_len) for the two output arrays.
+    """
+    total = 0
+    for w in range(starts.size - 1):
+        m = starts[w + 1] - starts[w]
+        for i in range(m):
+            total += max(0, min(m, i + max_len) - i - 1)
+    hashes = np.empty(total, np.int64)
+    where = np.empty(total, np.int64)
+    k = 0
+    for w in range(starts.size - 1):
+        s = starts[w]
+        m = starts[w + 1] - s
+        for i in range(m):
+            if i > 0 and cps[s + i] == marker:
+                continue
+            h = np.uint64(14695981039346656037)
+            h = (h ^ np.uint64(cps[s + i])) * np.uint64(1099511628211)
+            for j in range(i + 1, min(m, i + max_len)):
+                c = cps[s + j]
+                if c == marker:
+                    break
+                h = (h ^ np.uint64(c)) * np.uint64(1099511628211)
+                hashes[k] = np.int64(h >> np.uint64(1))
+                where[k] = ((s + i) << 8) | (j - i + 1)
+                k += 1
+    return hashes[:k], where[:k]
