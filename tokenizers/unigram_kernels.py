@@ -337,3 +337,17 @@ def substring_hashes(cps, starts, max_len, marker):
                 where[k] = ((s + i) << 8) | (j - i + 1)
                 k += 1
     return hashes[:k], where[:k]
+
+
+def substring_counts_reference(words: list[str], max_len: int, marker: str) -> dict[str, int]:
+    """Reference for `substring_hashes`: occurrences of each candidate substring among the words."""
+    counts: dict[str, int] = {}
+    for word in words:
+        for i in range(len(word)):
+            if i > 0 and word[i] == marker:
+                continue
+            for j in range(i + 2, min(len(word), i + max_len) + 1):
+                if word[j - 1] == marker:
+                    break
+                counts[word[i:j]] = counts.get(word[i:j], 0) + 1
+    return counts

@@ -157,3 +157,21 @@ def test_unigram_usage_counts_match_numpy() -> None:
     assert np.allclose(freq, np.bincount(ids[valid], weights=wcount[word_of[valid]], minlength=9))
     pairs = np.unique(word_of[valid] * 9 + ids[valid])
     assert np.allclose(containing, np.bincount(pairs % 9, weights=wcount[pairs // 9], minlength=9))
+
+
+@pytest.mark.parametrize("seed,max_len", [(0, 4), (1, 16), (2, 2)])
+def test_unigram_substring_hashes_match_reference(seed: int, max_len: int) -> None:
+    from corpuskit.tokenizers.unigram import _flat_codepoints
+    from corpuskit.tokenizers.unigram_kernels import substring_counts_reference, substring_hashes
+
+    rng = np.random.default_rng(seed)
+    words = ["".join(rng.choice(list("ab▁c中"), size=int(rng.integers(0, 12)))) for _ in range(61)] + ["", "▁", "▁▁a"]
+    hashes, where = substring_hashes(*_flat_codepoints(words), max_len, ord("▁"))
+    text = "".join(words)
+    got: dict[str, int] = {}
+    by_hash: dict[int, str] = {}
+    for h, p in zip(hashes.tolist(), where.tolist()):
+        s = text[p >> 8 : (p >> 8) + (p & 0xFF)]
+        assert by_hash.setdefault(h, s) == s  # one string per hash
+        got[s] = got.get(s, 0) + 1
+    assert got == substring_counts_reference(words, max_len, "▁")
