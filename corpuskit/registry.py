@@ -55,16 +55,15 @@ def plugins(kind: str) -> dict[str, Plugin]:
     if kind not in GROUPS:
         raise PluginError(f"unknown plugin kind {kind!r}; kinds: {', '.join(GROUPS)}")
     found: dict[str, Plugin] = {}
-    for dist in metadata.distributions():
-        dist_name = dist.metadata["Name"] or "?"
-        for entry_point in dist.entry_points:
-            if entry_point.group != GROUPS[kind]:
-                continue
-            plugin = Plugin(kind, entry_point.name, entry_point.value, dist_name)
-            if entry_point.name in found and found[entry_point.name].target != plugin.target:
-                log.warning("%s plugin %r registered twice: %s and %s", kind, plugin.name, found[plugin.name].package, dist_name)
-                continue
-            found.setdefault(entry_point.name, plugin)
+    # entry_points(group=...) reads only entry_points.txt files; a distribution's METADATA is
+    # parsed (for its name) only when it registers something in this group.
+    for entry_point in metadata.entry_points(group=GROUPS[kind]):
+        dist_name = entry_point.dist.name if entry_point.dist is not None else "?"
+        plugin = Plugin(kind, entry_point.name, entry_point.value, dist_name)
+        if entry_point.name in found and found[entry_point.name].target != plugin.target:
+            log.warning("%s plugin %r registered twice: %s and %s", kind, plugin.name, found[plugin.name].package, dist_name)
+            continue
+        found.setdefault(entry_point.name, plugin)
     return dict(sorted(found.items()))
 
 

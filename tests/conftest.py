@@ -15,7 +15,7 @@ def install_fake_distribution(root: Path, name: str, entry_points: dict[str, dic
     Putting `root` on sys.path makes importlib.metadata find the distribution exactly as it
     finds an installed third-party package; spawned worker processes inherit sys.path.
     """
-    info = root / f"{name}-1.0.dist-info"
+    info = root / f"{name.replace('-', '_')}-1.0.dist-info"  # wheel naming: dashes become underscores
     info.mkdir(parents=True)
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
     lines = []
