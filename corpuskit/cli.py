@@ -59,7 +59,7 @@ def main(verbose: int) -> None:
 
 @main.command("quickstart")
 @click.option("--dir", "directory", default="corpuskit-quickstart", show_default=True, help="Where the sample, run and models go.")
-@click.option("--workers", default=2, show_default=True, help="Pipeline worker processes.")
+@click.option("--workers", default=1, show_default=True, help="Pipeline worker processes (the sample is small: more only adds start-up time).")
 def quickstart_cmd(directory: str, workers: int) -> None:
     """Run the bundled end-to-end demo: pipeline, then every plugin's quickstart stage.
 

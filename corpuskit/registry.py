@@ -9,7 +9,7 @@ installed distributions' metadata again, so a package installed later is found.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
 
@@ -36,7 +36,12 @@ class Plugin:
     kind: str
     name: str
     target: str
-    package: str
+    dist: Any = field(default=None, compare=False, repr=False)
+
+    @property
+    def package(self) -> str:
+        """The distribution that registered the plugin (read lazily: parsing METADATA is slow)."""
+        return self.dist.name if self.dist is not None else "?"
 
     def load(self) -> Any:
         """Import the plugin's object; an import failure is a PluginError naming the plugin."""
@@ -58,10 +63,9 @@ def plugins(kind: str) -> dict[str, Plugin]:
     # entry_points(group=...) reads only entry_points.txt files; a distribution's METADATA is
     # parsed (for its name) only when it registers something in this group.
     for entry_point in metadata.entry_points(group=GROUPS[kind]):
-        dist_name = entry_point.dist.name if entry_point.dist is not None else "?"
-        plugin = Plugin(kind, entry_point.name, entry_point.value, dist_name)
+        plugin = Plugin(kind, entry_point.name, entry_point.value, entry_point.dist)
         if entry_point.name in found and found[entry_point.name].target != plugin.target:
-            log.warning("%s plugin %r registered twice: %s and %s", kind, plugin.name, found[plugin.name].package, dist_name)
+            log.warning("%s plugin %r registered twice: %s and %s", kind, plugin.name, found[plugin.name].package, plugin.package)
             continue
         found.setdefault(entry_point.name, plugin)
     return dict(sorted(found.items()))

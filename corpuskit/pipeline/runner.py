@@ -50,9 +50,10 @@ class PipelineError(CorpusError):
 
 def plan_stages(steps: list[StepSpec]) -> list[list[StepSpec]]:
     """Split the steps into stages; every stage after the first starts with a global step."""
+    classes = step_classes(steps)
     stages: list[list[StepSpec]] = [[]]
     for spec in steps:
-        if issubclass(registry.load("steps", spec.name), GlobalStep):
+        if issubclass(classes[spec.name], GlobalStep):
             stages.append([spec])
         else:
             stages[-1].append(spec)
@@ -82,11 +83,12 @@ def run_pipeline(
     stages = plan_stages(config.steps)
     shards = list_shards(config)
     started = time.time()
-    for stage in range(len(stages)):
-        if stage > 0:
-            _fit_global_step(config, stages, stage, len(shards))
-        todo = [shard for shard in range(len(shards)) if not _unit_marker(run_dir, stage, shard).exists()]
-        _run_units(config, stage, shards, todo, progress)
+    with WorkerPool(config.workers) as pool:
+        for stage in range(len(stages)):
+            if stage > 0:
+                _fit_global_step(config, stages, stage, len(shards))
+            todo = [shard for shard in range(len(shards)) if not _unit_marker(run_dir, stage, shard).exists()]
+            pool.run_units(config, stage, shards, todo, progress)
     summary = summarize(config, stages, shards, time.time() - started)
     write_json_atomic(run_dir / "summary.json", summary)
     write_manifest(out, summary["files"], {"summary": f"{RUN}/summary.json"})
@@ -162,19 +164,37 @@ def _intermediate(config: PipelineConfig, stage: int, shard: int) -> Iterator[Do
             yield item
 
 
-def _run_units(config: PipelineConfig, stage: int, shards: list[str], todo: list[int], progress: Callable[[int], None] | None) -> None:
-    if not todo:
-        return
-    if config.workers == 1 or len(todo) == 1:
-        for shard in todo:
-            run_unit(config, stage, shard, shards[shard], progress)
-        return
-    context = multiprocessing.get_context("spawn")  # fork is unsafe beside numba's and pyarrow's threads
-    queue = context.Queue()
-    with context.Pool(min(config.workers, len(todo)), initializer=_init_worker, initargs=(queue,)) as pool:
-        pending = [pool.apply_async(_worker_unit, (config, stage, shard, shards[shard])) for shard in todo]
+class WorkerPool:
+    """Runs units in this process (workers=1) or in a pool of spawned processes, started once
+    on first need and shared by every stage (starting workers costs imports and model loads)."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.pool: Any = None
+        self.queue: Any = None
+
+    def __enter__(self) -> "WorkerPool":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.terminate() if exc[0] is not None else self.pool.close()
+            self.pool.join()
+
+    def run_units(self, config: PipelineConfig, stage: int, shards: list[str], todo: list[int], progress: Callable[[int], None] | None) -> None:
+        if not todo:
+            return
+        if self.workers == 1 or (len(todo) == 1 and self.pool is None):
+            for shard in todo:
+                run_unit(config, stage, shard, shards[shard], progress)
+            return
+        if self.pool is None:
+            context = multiprocessing.get_context("spawn")  # fork is unsafe beside numba's and pyarrow's threads
+            self.queue = context.Queue()
+            self.pool = context.Pool(self.workers, initializer=_init_worker, initargs=(self.queue,))
+        pending = [self.pool.apply_async(_worker_unit, (config, stage, shard, shards[shard])) for shard in todo]
         while pending:
-            _drain(queue, progress)
+            _drain(self.queue, progress)
             still = []
             for result in pending:
                 if result.ready():
@@ -184,7 +204,7 @@ def _run_units(config: PipelineConfig, stage: int, shards: list[str], todo: list
             pending = still
             if pending:
                 time.sleep(0.05)
-        _drain(queue, progress)
+        _drain(self.queue, progress)
 
 
 def _drain(queue: Any, progress: Callable[[int], None] | None) -> None:
@@ -211,7 +231,8 @@ def run_unit(config: PipelineConfig, stage: int, shard: int, source: str, progre
     stages = plan_stages(config.steps)
     last = stage == len(stages) - 1
     specs = stages[stage]
-    steps = [_build_step(spec) for spec in specs]
+    classes = step_classes(specs)
+    steps = [_build_step(spec, classes) for spec in specs]
     if stage > 0:
         steps[0].load_state(_state_dir(config, stage))
     out_dir = _stage_dir(config, stage, last)
@@ -332,8 +353,15 @@ def _through_steps(steps: list[Step], specs: list[StepSpec], doc: Document, coun
     return doc
 
 
-def _build_step(spec: StepSpec) -> Step:
-    return registry.load("steps", spec.name)(**spec.params)
+def step_classes(specs: list[StepSpec]) -> dict[str, type[Step]]:
+    """The step classes the specs name, from one registry lookup."""
+    available = registry.plugins("steps")
+    return {spec.name: available[spec.name].load() for spec in specs}
+
+
+def _build_step(spec: StepSpec, classes: dict[str, type[Step]] | None = None) -> Step:
+    cls = (classes or step_classes([spec]))[spec.name]
+    return cls(**spec.params)
 
 
 def summarize(config: PipelineConfig, stages: list[list[StepSpec]], shards: list[str], seconds: float) -> dict[str, Any]:

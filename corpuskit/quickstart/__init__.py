@@ -17,7 +17,7 @@ from corpuskit.quickstart.context import QuickstartContext
 __all__ = ["QuickstartContext", "run_quickstart"]
 
 
-def run_quickstart(directory: str | Path, workers: int = 2, echo: Callable[[str], None] = print, stages: bool = True) -> dict:
+def run_quickstart(directory: str | Path, workers: int = 1, echo: Callable[[str], None] = print, stages: bool = True) -> dict:
     """Run the demo in `directory` (created or reused); returns the pipeline summary."""
     from corpuskit.pipeline import load_config, run_pipeline
     from corpuskit.pipeline.cli import format_summary
