@@ -178,8 +178,8 @@ class _RowCounter:
         self._reset(1 << 16)
 
     def result(self) -> tuple[np.ndarray, np.ndarray]:
-        if not self.runs:  # unique already; the estimator needs no order
-            return self.rows[: self.n_rows], self.counts[: self.n_rows]
+        if not self.runs:  # unique already; the estimator needs no order. Copies free the spare capacity.
+            return self.rows[: self.n_rows].copy(), self.counts[: self.n_rows].copy()
         if self.n_rows:
             self.spill()
         return merge_runs(self.runs)

@@ -51,6 +51,10 @@ class _Trie:
         self.parent, self.word, self.suffix, self.raw = parent[:n], word[:n], suffix[:n], raw[:n]
         self.order, self.first = kernels.node_orders(self.parent, self.word, vocab_size)
 
+    def release_counts(self) -> None:
+        """Drop what only estimation needs (suffix links, counts), before the model is built."""
+        self.suffix = self.raw = self.first = np.empty(0, dtype=np.int64)
+
 
 def continuation_counts(trie: _Trie, max_order: int) -> np.ndarray:
     """lmplz's adjusted counts: distinct left extensions, raw for the top order and `<s>...`."""
@@ -136,6 +140,8 @@ def estimate(
         if engine == "numba":
             log_prob, log_backoff = kernels.kneser_ney(trie.parent, trie.suffix, node_order, adjusted_int, pruned, discount_table, v, order,
                                                        NGramModel.LOG_ZERO)
+            del adjusted_int
+            trie.release_counts()
             return _model(counts.words, order, trie, node_order, log_prob, log_backoff, pruned, meta)
         adjusted = adjusted_int.astype(np.float64)
         discount = discount_table[node_order, np.minimum(adjusted_int, 3)]
