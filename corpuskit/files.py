@@ -61,6 +61,7 @@ def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes files private (0600); ours are ordinary files
     try:
         with os.fdopen(fd, mode) as handle:
             yield handle
@@ -71,6 +72,12 @@ def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO]:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_json_atomic(path: str | Path, obj: object) -> None:

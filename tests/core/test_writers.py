@@ -67,3 +67,15 @@ def test_parse_size():
     assert parse_size("64KB") == 65536 and parse_size("1.5 MiB") == 1572864 and parse_size(10) == 10
     with pytest.raises(ValueError, match="not a size"):
         parse_size("lots")
+
+
+def test_written_files_get_ordinary_permissions(tmp_path):
+    import os
+    import stat
+
+    from corpuskit.files import write_json_atomic
+
+    write_json_atomic(tmp_path / "a.json", {"x": 1})
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(os.stat(tmp_path / "a.json").st_mode) == 0o666 & ~mask
