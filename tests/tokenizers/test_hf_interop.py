@@ -142,3 +142,30 @@ def test_vocab_merges_files_round_trip(trained: dict, heldout_lines: list[str], 
     hf.decoder = decoders.ByteLevel()
     for line in heldout_lines:
         assert again.encode(line) == tok.encode(line) == hf.encode(line).ids
+
+
+def test_we_load_llama_and_roberta_style_files(train_lines: list[str], heldout_lines: list[str], tmp_path: Path) -> None:
+    """Byte fallback + Prepend/Replace normalizers + decoder chains (Llama), and RoBERTa's processor."""
+    from tokenizers import Tokenizer as HFTokenizer
+    from tokenizers import decoders, models, normalizers, pre_tokenizers, processors, trainers
+
+    llama = HFTokenizer(models.BPE(unk_token="<unk>", byte_fallback=True, fuse_unk=True))
+    llama.normalizer = normalizers.Sequence([normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")])
+    llama.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse(), decoders.Strip(" ", 1, 0)])
+    specials = ["<unk>", "<s>", "</s>"] + [f"<0x{b:02X}>" for b in range(256)]
+    llama.train_from_iterator(train_lines, trainer=trainers.BpeTrainer(vocab_size=700, special_tokens=specials, show_progress=False))
+    llama.post_processor = processors.TemplateProcessing(single="<s> $A", special_tokens=[("<s>", 1)])
+    roberta = HFTokenizer(models.BPE())
+    roberta.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True)
+    roberta.decoder = decoders.ByteLevel()
+    roberta.train_from_iterator(train_lines, trainer=trainers.BpeTrainer(vocab_size=600, special_tokens=["<s>", "<pad>", "</s>", "<unk>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False))
+    roberta.post_processor = processors.RobertaProcessing(("</s>", 2), ("<s>", 0))
+    for name, hf in (("llama", llama), ("roberta", roberta)):
+        path = tmp_path / f"{name}.json"
+        hf.save(str(path))
+        ours = Tokenizer.load(path)
+        texts = heldout_lines + ["emoji 😀 never seen", "  two  spaces "]
+        assert ours.encode_batch(texts) == [hf.encode(t).ids for t in texts], name
+        for t in texts:
+            ids = hf.encode(t).ids
+            assert ours.decode(ids) == hf.decode(ids), (name, t)
