@@ -167,8 +167,12 @@ def _logaddexp(a, b):
 
 
 @njit(cache=True, nogil=True)
-def _expected_range(lo, hi, cps, starts, wcount, tkeys, tvals, node_piece, scores, acc):
-    """Forward-backward over words lo..hi, adding expected piece counts to `acc`; returns their log-likelihood."""
+def _expected_range(lo, hi, cps, starts, wcount, tkeys, tvals, node_piece, scores, probs, linear_max, acc):
+    """Forward-backward over words lo..hi, adding expected piece counts to `acc`; returns their log-likelihood.
+
+    Words of at most `linear_max` characters run in probability space (every path's probability
+    stays above the smallest double), longer ones in log space.
+    """
     cap = 64
     e_from = np.empty(cap, np.int64)
     e_to = np.empty(cap, np.int64)
@@ -208,6 +212,25 @@ def _expected_range(lo, hi, cps, starts, wcount, tkeys, tvals, node_piece, score
                     e_to[ne] = j + 1
                     e_piece[ne] = p
                     ne += 1
+        wc = wcount[w]
+        if m <= linear_max:
+            # short word: probabilities cannot underflow, so no logs or exps per edge
+            for i in range(m + 1):
+                alpha[i] = 0.0
+                beta[i] = 0.0
+            alpha[0] = 1.0
+            beta[m] = 1.0
+            for e in range(ne):  # edges are sorted by start
+                alpha[e_to[e]] += alpha[e_from[e]] * probs[e_piece[e]]
+            for e in range(ne - 1, -1, -1):
+                beta[e_from[e]] += beta[e_to[e]] * probs[e_piece[e]]
+            z = alpha[m]
+            if z <= 0.0:
+                continue
+            ll += wc * math.log(z)
+            for e in range(ne):
+                acc[e_piece[e]] += wc * alpha[e_from[e]] * probs[e_piece[e]] * beta[e_to[e]] / z
+            continue
         for i in range(m + 1):
             alpha[i] = _NEG_INF
             beta[i] = _NEG_INF
@@ -220,7 +243,6 @@ def _expected_range(lo, hi, cps, starts, wcount, tkeys, tvals, node_piece, score
         z = alpha[m]
         if z == _NEG_INF:
             continue
-        wc = wcount[w]
         ll += wc * z
         for e in range(ne):
             acc[e_piece[e]] += wc * math.exp(alpha[e_from[e]] + scores[e_piece[e]] + beta[e_to[e]] - z)
@@ -237,8 +259,11 @@ def expected_counts(cps, starts, wcount, tkeys, tvals, node_piece, scores, n_chu
     n = starts.size - 1
     acc = np.zeros((n_chunks, scores.size), np.float64)
     ll = np.zeros(n_chunks, np.float64)
+    probs = np.exp(scores)
+    worst = max(1.0, -scores.min()) if scores.size else 1.0
+    linear_max = int(600.0 / worst)
     for c in prange(n_chunks):
-        ll[c] = _expected_range(n * c // n_chunks, n * (c + 1) // n_chunks, cps, starts, wcount, tkeys, tvals, node_piece, scores, acc[c])
+        ll[c] = _expected_range(n * c // n_chunks, n * (c + 1) // n_chunks, cps, starts, wcount, tkeys, tvals, node_piece, scores, probs, linear_max, acc[c])
     total = np.zeros(scores.size, np.float64)
     for c in range(n_chunks):
         total += acc[c]

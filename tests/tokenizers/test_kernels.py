@@ -175,3 +175,18 @@ def test_unigram_substring_hashes_match_reference(seed: int, max_len: int) -> No
         assert by_hash.setdefault(h, s) == s  # one string per hash
         got[s] = got.get(s, 0) + 1
     assert got == substring_counts_reference(words, max_len, "▁")
+
+
+def test_unigram_e_step_log_space_path_for_long_words() -> None:
+    """Words longer than the linear-space limit (here: very low scores) take the log-space path."""
+    from corpuskit.tokenizers.unigram import _e_step, _flat_codepoints
+    from corpuskit.tokenizers.unigram_kernels import expected_counts_reference
+
+    pieces = ["a", "b", "ab", "ba", "aba"]
+    scores = np.array([-300.0, -310.0, -305.0, -320.0, -330.0])
+    words = ["ab" * 7, "a", "bab", "ab" * 2]
+    counts = np.array([2.0, 1.0, 3.0, 1.0])
+    got, ll = _e_step(_flat_codepoints(words), counts, pieces, scores)
+    ref, ref_ll = expected_counts_reference(words, list(counts), dict(zip(pieces, scores)))
+    assert np.allclose(got, [ref.get(p, 0.0) for p in pieces])
+    assert ll == pytest.approx(ref_ll)
