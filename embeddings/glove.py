@@ -4,10 +4,10 @@
     kv = GloVeTrainer(dim=100, window=10, epochs=15, workers=2).train(texts)
 
 `train` reads the corpus once into an id file, counts co-occurrences in bounded memory
-(`memory_mb`, spilling sorted runs to disk), then makes `epochs` shuffled AdaGrad passes over the
-non-zero entries, split across worker threads without locks. Output vectors are W + W~ (Stanford
-GloVe's -model 2). Memory: O(memory_mb) while counting, then 16 bytes per distinct pair plus
-O(V * dim) weights.
+(`memory_mb`, spilling sorted runs to disk), then makes `epochs` AdaGrad passes over the
+non-zero entries, freshly shuffled each epoch and split across worker threads without locks. Output vectors are W + W~ (Stanford
+GloVe's -model 2). Memory: O(memory_mb) while counting, then 16 bytes per distinct pair (twice during an epoch,
+for the shuffled copy) plus O(V * dim) weights.
 """
 
 from __future__ import annotations
@@ -101,17 +101,19 @@ class GloVeTrainer:
             epochs = tqdm(epochs, desc="glove", unit="epoch")
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for epoch in epochs:
-                order = rng.permutation(entries).astype(index_type)
-                slices = np.array_split(order, workers)
                 began = time.perf_counter()
+                shuffle = rng.permutation(entries).astype(index_type)
+                # physically shuffled copies: the kernel then reads entries in order, not at random
+                rows, cols, counts = matrix.rows[shuffle], matrix.cols[shuffle], matrix.counts[shuffle]
+                del shuffle
+                slices = np.array_split(np.arange(entries, dtype=index_type), workers)
                 costs = list(
                     pool.map(
-                        lambda part: glove_epoch(
-                            w, wt, b, bt, gw, gwt, gb, gbt, matrix.rows, matrix.cols, matrix.counts, part, c.x_max, c.alpha, c.eta
-                        ),
+                        lambda part: glove_epoch(w, wt, b, bt, gw, gwt, gb, gbt, rows, cols, counts, part, c.x_max, c.alpha, c.eta),
                         slices,
                     )
                 )
+                del rows, cols, counts
                 report = EpochReport(epoch + 1, sum(costs) / entries, entries, time.perf_counter() - began)
                 self.history.append(report)
                 log.info("glove epoch %d: cost %.4f", report.epoch, report.loss)

@@ -148,7 +148,8 @@ class KeyedVectors:
         unit = self.unit_vectors[:restrict_vocab] if restrict_vocab else self.unit_vectors
         results = []
         for start in range(0, queries.shape[0], batch_size):
-            scores = queries[start : start + batch_size] @ unit.T  # (B, V)
+            batch = queries[start : start + batch_size]
+            scores = (unit @ batch[0])[None, :] if batch.shape[0] == 1 else batch @ unit.T  # (B, V); one query: gemv
             for row, sims in enumerate(scores):
                 banned = exclude[start + row] if exclude is not None else ()
                 for index in banned:
