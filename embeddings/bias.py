@@ -65,7 +65,7 @@ def weat(
         in_x = association[members].sum()
         greater += (2 * in_x - total) > statistic + 1e-12
         scored += 1
-    return WeatResult(float(effect), greater / scored, float(statistic), scored, exact)
+    return WeatResult(float(effect), float(greater) / scored, float(statistic), scored, exact)
 
 
 def bias_direction(kv: KeyedVectors, definitional_pairs: Sequence[tuple[str, str]]) -> np.ndarray:

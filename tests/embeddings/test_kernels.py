@@ -114,3 +114,13 @@ def test_glove_epoch_matches_reference(seed):
     assert cost == pytest.approx(ref_cost, rel=1e-4)
     for got, want in zip(state, ref_state):
         np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+@pytest.mark.parametrize("size", [1, 2, 7, 100])
+def test_bisect_right_matches_searchsorted(size):
+    from corpuskit.embeddings.kernels import bisect_right
+
+    rng = np.random.default_rng(size)
+    table = np.cumsum(rng.integers(0, 5, size)).astype(np.int64)  # repeats included
+    for value in list(rng.integers(-2, int(table[-1]) + 3, 50)) + [int(table[0]), int(table[-1])]:
+        assert bisect_right(table, np.int64(value)) == np.searchsorted(table, value, side="right")
