@@ -3,7 +3,8 @@
 Pass one tokenises each text (one text = one sentence for the window), gives every new word the
 next provisional id and appends the ids, then -1, to a temporary int32 file. Counts come from the
 ids afterwards, the vocabulary is chosen, and the file is rewritten with final ids (dropped words
-removed). Memory: O(distinct words); disk: 4 bytes per token.
+removed). Memory: O(distinct words) (the id files are read in 1M-token blocks); disk: 4 bytes per
+token. Cutting the stream into chunks holds the sentence-end positions: O(sentences).
 """
 
 from __future__ import annotations
@@ -68,8 +69,11 @@ def spill_corpus(
     with open(raw_path, "wb") as out:
         for batch in _provisional_batches(corpus, index, lowercase):
             out.write(batch.tobytes())
-    raw = np.fromfile(raw_path, dtype=np.int32) if os.path.getsize(raw_path) else np.zeros(0, np.int32)
-    counts = np.bincount(raw[raw >= 0], minlength=len(index))
+    raw = np.memmap(raw_path, dtype=np.int32, mode="r") if os.path.getsize(raw_path) else np.zeros(0, np.int32)
+    counts = np.zeros(len(index), dtype=np.int64)
+    for start in range(0, raw.size, BATCH_TOKENS):
+        part = raw[start : start + BATCH_TOKENS]
+        counts += np.bincount(part[part >= 0], minlength=len(index))
     vocab, remap = build_vocabulary(list(index), counts, min_count, max_vocab_size)
     del index
     final_path = directory / "ids.i32"
