@@ -14,8 +14,9 @@ Versions of the update (all in `train_chunk`):
      the gradient, unscaled, to every context row (word2vec.c's CBOW update).
   hs=1 walks the Huffman path of the target; hs=0 draws `negative` words from the unigram^0.75
   table (a draw equal to the target is skipped). The logistic function and the loss come from
-  word2vec.c's tables (`corpuskit.embeddings.sigmoid`), scores clipped to +-6. Randomness is word2vec.c's 64-bit LCG seeded
-  per chunk, so one worker and one seed reproduce a run exactly.
+  word2vec.c's tables (`corpuskit.embeddings.sigmoid`), scores clipped to +-6 (beyond, the
+  probability is 0 or 1; gensim skips those hierarchical-softmax updates instead). Randomness is
+  word2vec.c's 64-bit LCG seeded per chunk, so one worker and one seed reproduce a run exactly.
 """
 
 from __future__ import annotations
