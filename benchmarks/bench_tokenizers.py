@@ -86,6 +86,7 @@ def bytes_per_token(lengths: list[int], n_bytes: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="vocabulary 8,000 only, ~10 MB encoding run")
+    parser.add_argument("--models", nargs="+", choices=MODELS, default=MODELS, help="models to train (default: all)")
     parser.add_argument("--job", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.job:
@@ -101,12 +102,12 @@ def main() -> None:
     test_lines = shared_data("en/test.txt").read_text(encoding="utf-8").splitlines()
     test_bytes = sum(len(line.encode("utf-8")) for line in test_lines)
     vocabs = [8_000] if args.quick else [32_000, 8_000]
-    command = "python benchmarks/bench_tokenizers.py" + (" --quick" if args.quick else "")
+    command = "python benchmarks/bench_tokenizers.py" + (" --quick" if args.quick else "") + ("" if args.models == MODELS else " --models " + " ".join(args.models))
     work = Path(tempfile.mkdtemp(prefix="bench_tokenizers_"))
 
     train_rows, agree_rows, compress_rows = [], [], []
     for vocab in vocabs:
-        for model in MODELS:
+        for model in args.models:
             anchor = "spm" if model == "unigram" else "hf"
             ours_path = work / f"ours-{model}-{vocab}.json"
             anchor_path = work / f"{anchor}-{model}-{vocab}" if anchor == "spm" else work / f"hf-{model}-{vocab}.json"
@@ -156,7 +157,8 @@ def main() -> None:
         command,
         "wordpiece: ours ranks merges by likelihood (count(AB)/(count(A)count(B))); HF's WordPieceTrainer ranks by frequency, so vocabularies differ by design. wordpiece-freq: ours with criterion='frequency'.",
     )
-    encoding_bench(work / f"ours-byte-bpe-{vocabs[0]}.json", test_lines, 10 if args.quick else 50, command)
+    if "byte-bpe" in args.models:
+        encoding_bench(work / f"ours-byte-bpe-{vocabs[0]}.json", test_lines, 10 if args.quick else 50, command)
 
 
 def encoding_bench(path: Path, test_lines: list[str], megabytes: int, command: str) -> None:

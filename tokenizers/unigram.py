@@ -158,18 +158,13 @@ def seed_pieces(words: list[str], counts: np.ndarray, max_piece_length: int, see
     Substrings are told apart by a 64-bit hash (a collision would merge two counts; odds about
     n^2 / 2^64). Memory: O(characters of the distinct words * max_piece_length).
     """
-    from corpuskit.tokenizers.unigram_kernels import substring_hashes
+    from corpuskit.tokenizers.unigram_kernels import shared_substrings
 
     cps, starts = _flat_codepoints(words)
     char_weight = np.bincount(cps, weights=np.repeat(counts, np.diff(starts)))
     present = np.flatnonzero(char_weight)
     chars = sorted((chr(c) for c in present.tolist()), key=lambda ch: (-char_weight[ord(ch)], ch))
-    hashes, where = substring_hashes(cps, starts, max_piece_length, ord(marker))
-    _, first, occurrences = np.unique(hashes, return_index=True, return_counts=True)
-    del hashes
-    shared = occurrences >= 2
-    where = where[first[shared]]
-    occurrences = occurrences[shared]
+    where, occurrences = shared_substrings(cps, starts, max_piece_length, ord(marker))
     lengths = where & 0xFF
     score = occurrences * lengths
     keep = max(seed_size - len(chars), 0)

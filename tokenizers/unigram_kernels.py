@@ -28,10 +28,10 @@ def build_trie(cps, starts):
     """Trie of pieces given as flat codepoints + boundaries. Returns (table keys, child node, piece id per node)."""
     total = cps.size + 1
     size = 16
-    while size < 2 * total:
+    while size < total + total // 4:  # nodes <= characters; shared prefixes keep the load lower
         size *= 2
     tkeys = np.full(size, -1, np.int64)
-    tvals = np.zeros(size, np.int64)
+    tvals = np.zeros(size, np.int32)
     node_piece = np.full(total, -1, np.int64)
     n_nodes = 1
     for p in range(starts.size - 1):
@@ -41,7 +41,7 @@ def build_trie(cps, starts):
             h = _slot(tkeys, key)
             if tkeys[h] == -1:
                 tkeys[h] = key
-                tvals[h] = n_nodes
+                tvals[h] = np.int32(n_nodes)
                 n_nodes += 1
             node = tvals[h]
         if node_piece[node] == -1:
@@ -331,20 +331,16 @@ def viterbi_reference(word: str, pieces: dict[str, float], unk_score: float) -> 
 
 
 @njit(cache=True, nogil=True)
-def substring_hashes(cps, starts, max_len, marker):
-    """Every candidate seed substring of every word: 64-bit hash, and (position << 8 | length).
+def _substring_walk(cps, starts, max_len, marker, keys, hashes_out, where_out, first_where):
+    """Visit every candidate seed substring: 2..max_len characters, the marker only first.
 
-    Candidates have 2..max_len characters and contain the marker only as their first character.
-    Memory: O(characters * max_len) for the two output arrays.
+    With `keys` (sorted hashes) empty, write each substring's 64-bit hash to hashes_out (and
+    position << 8 | length to where_out when it has room); otherwise record in first_where the
+    first position of each key. Returns how many substrings there are.
     """
-    total = 0
-    for w in range(starts.size - 1):
-        m = starts[w + 1] - starts[w]
-        for i in range(m):
-            total += max(0, min(m, i + max_len) - i - 1)
-    hashes = np.empty(total, np.int64)
-    where = np.empty(total, np.int64)
     k = 0
+    locate = keys.size > 0
+    fill = hashes_out.size > 0
     for w in range(starts.size - 1):
         s = starts[w]
         m = starts[w + 1] - s
@@ -358,10 +354,65 @@ def substring_hashes(cps, starts, max_len, marker):
                 if c == marker:
                     break
                 h = (h ^ np.uint64(c)) * np.uint64(1099511628211)
-                hashes[k] = np.int64(h >> np.uint64(1))
-                where[k] = ((s + i) << 8) | (j - i + 1)
+                key = np.int64(h >> np.uint64(1))
+                if locate:
+                    idx = np.searchsorted(keys, key)
+                    if idx < keys.size and keys[idx] == key and first_where[idx] == -1:
+                        first_where[idx] = ((s + i) << 8) | (j - i + 1)
+                elif fill:
+                    hashes_out[k] = key
+                    if where_out.size > 0:
+                        where_out[k] = ((s + i) << 8) | (j - i + 1)
                 k += 1
-    return hashes[:k], where[:k]
+    return k
+
+
+_EMPTY = np.empty(0, np.int64)
+
+
+def substring_hashes(cps: np.ndarray, starts: np.ndarray, max_len: int, marker: int) -> tuple[np.ndarray, np.ndarray]:
+    """Hash and (position << 8 | length) of every candidate seed substring (for tests and small inputs)."""
+    n = _substring_walk(cps, starts, max_len, marker, _EMPTY, _EMPTY, _EMPTY, _EMPTY)
+    hashes = np.empty(n, np.int64)
+    where = np.empty(n, np.int64)
+    _substring_walk(cps, starts, max_len, marker, _EMPTY, hashes, where, _EMPTY)
+    return hashes, where
+
+
+def shared_substrings(cps: np.ndarray, starts: np.ndarray, max_len: int, marker: int, min_count: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Substrings occurring at least `min_count` times: (position << 8 | length, occurrences).
+
+    Memory: one int64 per candidate substring (sorted in place), then O(shared substrings).
+    """
+    n = _substring_walk(cps, starts, max_len, marker, _EMPTY, _EMPTY, _EMPTY, _EMPTY)
+    hashes = np.empty(n, np.int64)
+    _substring_walk(cps, starts, max_len, marker, _EMPTY, hashes, _EMPTY, _EMPTY)
+    hashes.sort()
+    keys, counts = _runs(hashes, min_count)
+    del hashes
+    first = np.full(keys.size, -1, np.int64)
+    _substring_walk(cps, starts, max_len, marker, keys, _EMPTY, _EMPTY, first)
+    return first, counts
+
+
+@njit(cache=True, nogil=True)
+def _runs(sorted_keys, min_count):
+    """Distinct values of a sorted array that repeat at least min_count times, and their counts."""
+    n = sorted_keys.size
+    keys = np.empty(n, np.int64)
+    counts = np.empty(n, np.int64)
+    k = 0
+    i = 0
+    while i < n:
+        j = i + 1
+        while j < n and sorted_keys[j] == sorted_keys[i]:
+            j += 1
+        if j - i >= min_count:
+            keys[k] = sorted_keys[i]
+            counts[k] = j - i
+            k += 1
+        i = j
+    return keys[:k].copy(), counts[:k].copy()
 
 
 def substring_counts_reference(words: list[str], max_len: int, marker: str) -> dict[str, int]:

@@ -162,7 +162,7 @@ def test_unigram_usage_counts_match_numpy() -> None:
 @pytest.mark.parametrize("seed,max_len", [(0, 4), (1, 16), (2, 2)])
 def test_unigram_substring_hashes_match_reference(seed: int, max_len: int) -> None:
     from corpuskit.tokenizers.unigram import _flat_codepoints
-    from corpuskit.tokenizers.unigram_kernels import substring_counts_reference, substring_hashes
+    from corpuskit.tokenizers.unigram_kernels import shared_substrings, substring_counts_reference, substring_hashes
 
     rng = np.random.default_rng(seed)
     words = ["".join(rng.choice(list("ab▁c中"), size=int(rng.integers(0, 12)))) for _ in range(61)] + ["", "▁", "▁▁a"]
@@ -175,6 +175,9 @@ def test_unigram_substring_hashes_match_reference(seed: int, max_len: int) -> No
         assert by_hash.setdefault(h, s) == s  # one string per hash
         got[s] = got.get(s, 0) + 1
     assert got == substring_counts_reference(words, max_len, "▁")
+    where, occurrences = shared_substrings(*_flat_codepoints(words), max_len, ord("▁"))
+    shared = {text[p >> 8 : (p >> 8) + (p & 0xFF)]: n for p, n in zip(where.tolist(), occurrences.tolist())}
+    assert shared == {s: n for s, n in got.items() if n >= 2}
 
 
 def test_unigram_e_step_log_space_path_for_long_words() -> None:
