@@ -52,6 +52,10 @@ def count_words(
 
         iterator = tqdm(texts, unit=" texts", desc="counting")
     update = counts.update
+    from corpuskit.tokenizers.pretokenizers import ByteLevel
+
+    if type(pre_tokenizer) is ByteLevel and pre_tokenizer.use_regex and not pre_tokenizer.add_prefix_space:
+        return _count_gpt2(iterator, normalizer, special_re, counts, stats, pre_tokenizer)
     # Pre-tokenizers that only ever split at whitespace see the same words in lines joined by
     # newlines, so those count a block of texts per call (far fewer Python-level calls).
     from corpuskit.tokenizers.pretokenizers import RegexFinder
@@ -88,3 +92,40 @@ def count_words(
             mapped[pre_tokenizer.map_word(word)] += count
         counts = mapped
     return counts
+
+
+def _count_gpt2(texts: Iterable[str], normalizer: Normalizer | None, special_re: "regex.Pattern | None", counts: Counter, stats: Counter, pre_tokenizer: PreTokenizer, block_chars: int = 1 << 20) -> Counter:
+    """count_words for the plain GPT-2 byte-level split: pieces counted in numba, a block of texts at a time."""
+    from corpuskit.tokenizers.fast_bytelevel import count_gpt2_pieces
+
+    block: list[str] = []
+    size = 0
+
+    def flush() -> None:
+        nonlocal size
+        for piece, n in count_gpt2_pieces(block).items():
+            counts[piece] += n
+        block.clear()
+        size = 0
+
+    for text in texts:
+        stats["texts"] += 1
+        if not text.isascii():
+            text, bad = clean_surrogates(text)
+            if bad:
+                stats["surrogates_replaced"] += bad
+        parts = special_re.split(text) if special_re is not None else (text,)
+        for part in parts:
+            if part:
+                part = normalizer.normalize(part) if normalizer is not None else part
+                block.append(part)
+                size += len(part)
+        if size >= block_chars:
+            flush()
+    flush()
+    if stats["surrogates_replaced"]:
+        log.warning("replaced %d lone surrogates (undecodable bytes) with U+FFFD while counting", stats["surrogates_replaced"])
+    mapped: Counter = Counter()
+    for word, count in counts.items():
+        mapped[pre_tokenizer.map_word(word)] += count
+    return mapped

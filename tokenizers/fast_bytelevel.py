@@ -27,8 +27,8 @@ def char_classes() -> np.ndarray:
         import regex
 
         table = np.zeros(0x110000, np.uint8)
-        text = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
-        index = np.array([c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF], np.int64)
+        index = np.concatenate([np.arange(0xD800), np.arange(0xE000, 0x110000)])
+        text = index.astype(np.uint32).tobytes().decode("utf-32-le")
         for pattern, value in ((r"\p{L}+", LETTER), (r"\p{N}+", NUMBER), (r"\s+", SPACE)):
             for m in regex.finditer(pattern, text):
                 table[index[m.start() : m.end()]] = value
@@ -226,3 +226,89 @@ class FastByteLevelEncoder:
         flat = ids.tolist()
         b = bounds.tolist()
         return [flat[b[i] : b[i + 1]] for i in range(len(texts))]
+
+
+@njit(cache=True, nogil=True)
+def count_pieces(cps, starts, cls):
+    """Count the GPT-2 pieces of a batch of texts: (first position, length, count) per distinct piece.
+
+    Pieces are compared code point by code point (the hash only picks the slot), so counts are
+    exact. Memory: a table that doubles to stay under half full (O(distinct pieces)).
+    """
+    size = 1 << 12
+    keys = np.full(size, -1, np.int64)
+    pos = np.zeros(size, np.int64)
+    lens = np.zeros(size, np.int64)
+    cnt = np.zeros(size, np.int64)
+    n_distinct = 0
+    for t in range(starts.size - 1):
+        i = starts[t]
+        e = starts[t + 1]
+        while i < e:
+            r = gpt2_piece_end(cps, i, e, cls)
+            h = np.uint64(14695981039346656037)
+            for p in range(i, r):
+                h = (h ^ np.uint64(cps[p])) * np.uint64(1099511628211)
+            key = np.int64(h >> np.uint64(1))
+            mask = size - 1
+            slot = key & mask
+            while True:
+                if keys[slot] == -1:
+                    keys[slot] = key
+                    pos[slot] = i
+                    lens[slot] = r - i
+                    cnt[slot] = 1
+                    n_distinct += 1
+                    break
+                if keys[slot] == key and lens[slot] == r - i:
+                    same = True
+                    q = pos[slot]
+                    for p in range(r - i):
+                        if cps[q + p] != cps[i + p]:
+                            same = False
+                            break
+                    if same:
+                        cnt[slot] += 1
+                        break
+                slot = (slot + 1) & mask
+            if 2 * n_distinct > size:
+                size *= 2
+                mask = size - 1
+                k2 = np.full(size, -1, np.int64)
+                p2 = np.zeros(size, np.int64)
+                l2 = np.zeros(size, np.int64)
+                c2 = np.zeros(size, np.int64)
+                for old in range(keys.size):
+                    if keys[old] != -1:
+                        s2 = keys[old] & mask
+                        while k2[s2] != -1:
+                            s2 = (s2 + 1) & mask
+                        k2[s2] = keys[old]
+                        p2[s2] = pos[old]
+                        l2[s2] = lens[old]
+                        c2[s2] = cnt[old]
+                keys, pos, lens, cnt = k2, p2, l2, c2
+            i = r
+    out_pos = np.empty(n_distinct, np.int64)
+    out_len = np.empty(n_distinct, np.int64)
+    out_cnt = np.empty(n_distinct, np.int64)
+    k = 0
+    for slot in range(size):
+        if keys[slot] != -1:
+            out_pos[k] = pos[slot]
+            out_len[k] = lens[slot]
+            out_cnt[k] = cnt[slot]
+            k += 1
+    return out_pos, out_len, out_cnt
+
+
+def count_gpt2_pieces(texts: list[str]) -> dict[str, int]:
+    """Raw GPT-2 pieces of `texts` with their counts (texts must be free of lone surrogates)."""
+    if not texts:
+        return {}
+    joined = "".join(texts)
+    starts = np.zeros(len(texts) + 1, np.int64)
+    np.cumsum([len(t) for t in texts], out=starts[1:])
+    cps = np.frombuffer(joined.encode("utf-32-le"), np.uint32)
+    pos, lens, cnt = count_pieces(cps, starts, char_classes())
+    return {joined[p : p + n]: c for p, n, c in zip(pos.tolist(), lens.tolist(), cnt.tolist())}

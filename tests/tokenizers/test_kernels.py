@@ -193,3 +193,34 @@ def test_unigram_e_step_log_space_path_for_long_words() -> None:
     ref, ref_ll = expected_counts_reference(words, list(counts), dict(zip(pieces, scores)))
     assert np.allclose(got, [ref.get(p, 0.0) for p in pieces])
     assert ll == pytest.approx(ref_ll)
+
+
+@settings(max_examples=150, deadline=None)
+@given(texts=st.lists(GPT2_TEXT, max_size=30))
+def test_gpt2_piece_counting_matches_regex(texts: list[str]) -> None:
+    from collections import Counter
+
+    import regex
+
+    from corpuskit.tokenizers.fast_bytelevel import count_gpt2_pieces
+    from corpuskit.tokenizers.pretokenizers import GPT2_PATTERN
+
+    expected = Counter(p for t in texts for p in regex.findall(GPT2_PATTERN, t))
+    assert count_gpt2_pieces(texts) == dict(expected)
+
+
+def test_gpt2_piece_counting_grows_its_table() -> None:
+    from collections import Counter
+
+    import regex
+
+    from corpuskit.tokenizers.fast_bytelevel import count_gpt2_pieces
+    from corpuskit.tokenizers.pretokenizers import GPT2_PATTERN
+
+    def word(n: int) -> str:
+        return "".join(chr(97 + (n // 26**k) % 26) for k in range(3))
+
+    texts = [" ".join(word(50 * i + j) for j in range(50)) for i in range(200)]  # 10,000 distinct words
+    counts = count_gpt2_pieces(texts + texts[:3])
+    assert len(counts) >= 10_000  # far past the initial 4,096 slots
+    assert counts == dict(Counter(p for t in texts + texts[:3] for p in regex.findall(GPT2_PATTERN, t)))
