@@ -54,8 +54,13 @@ def count_words(
     update = counts.update
     from corpuskit.tokenizers.pretokenizers import ByteLevel
 
+    from corpuskit.tokenizers.fast_bytelevel import MODE_BERT, MODE_GPT2, MODE_WHITESPACE
+
+    hf_type = pre_tokenizer.to_hf().get("type") if pre_tokenizer is not None else None
     if type(pre_tokenizer) is ByteLevel and pre_tokenizer.use_regex and not pre_tokenizer.add_prefix_space:
-        return _count_gpt2(iterator, normalizer, special_re, counts, stats, pre_tokenizer)
+        return _count_numba(iterator, normalizer, special_re, counts, stats, pre_tokenizer, MODE_GPT2)
+    if hf_type in ("Whitespace", "BertPreTokenizer"):
+        return _count_numba(iterator, normalizer, special_re, counts, stats, pre_tokenizer, MODE_WHITESPACE if hf_type == "Whitespace" else MODE_BERT)
     # Pre-tokenizers that only ever split at whitespace see the same words in lines joined by
     # newlines, so those count a block of texts per call (far fewer Python-level calls).
     from corpuskit.tokenizers.pretokenizers import RegexFinder
@@ -94,8 +99,8 @@ def count_words(
     return counts
 
 
-def _count_gpt2(texts: Iterable[str], normalizer: Normalizer | None, special_re: "regex.Pattern | None", counts: Counter, stats: Counter, pre_tokenizer: PreTokenizer, block_chars: int = 1 << 20) -> Counter:
-    """count_words for the plain GPT-2 byte-level split: pieces counted in numba, a block of texts at a time."""
+def _count_numba(texts: Iterable[str], normalizer: Normalizer | None, special_re: "regex.Pattern | None", counts: Counter, stats: Counter, pre_tokenizer: PreTokenizer, mode: int, block_chars: int = 1 << 20) -> Counter:
+    """count_words for the GPT-2, Whitespace and BERT splits: pieces counted in numba, a block of texts at a time."""
     from corpuskit.tokenizers.fast_bytelevel import count_gpt2_pieces
 
     block: list[str] = []
@@ -103,7 +108,7 @@ def _count_gpt2(texts: Iterable[str], normalizer: Normalizer | None, special_re:
 
     def flush() -> None:
         nonlocal size
-        for piece, n in count_gpt2_pieces(block).items():
+        for piece, n in count_gpt2_pieces(block, mode).items():
             counts[piece] += n
         block.clear()
         size = 0
@@ -125,6 +130,8 @@ def _count_gpt2(texts: Iterable[str], normalizer: Normalizer | None, special_re:
     flush()
     if stats["surrogates_replaced"]:
         log.warning("replaced %d lone surrogates (undecodable bytes) with U+FFFD while counting", stats["surrogates_replaced"])
+    if type(pre_tokenizer).map_word is PreTokenizer.map_word:
+        return counts
     mapped: Counter = Counter()
     for word, count in counts.items():
         mapped[pre_tokenizer.map_word(word)] += count

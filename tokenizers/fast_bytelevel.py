@@ -16,7 +16,10 @@ from numba import njit
 from corpuskit.tokenizers.bpe_kernels import _lookup
 
 OTHER, LETTER, NUMBER, SPACE = 0, 1, 2, 3
+WORD, REGEX_SPACE, WHITE_SPACE, BERT_PUNCT = 1, 2, 4, 8
+MODE_GPT2, MODE_WHITESPACE, MODE_BERT = 0, 1, 2
 _CLASSES: np.ndarray | None = None
+_FLAGS: np.ndarray | None = None
 CACHE_SLOTS = 1 << 19
 
 
@@ -34,6 +37,55 @@ def char_classes() -> np.ndarray:
                 table[index[m.start() : m.end()]] = value
         _CLASSES = table
     return _CLASSES
+
+
+def char_flags() -> np.ndarray:
+    """Per code point bit flags as the `regex` module sees them: \\w, \\s, White_Space, BERT punctuation."""
+    global _FLAGS
+    if _FLAGS is None:
+        import regex
+
+        table = np.zeros(0x110000, np.uint8)
+        index = np.concatenate([np.arange(0xD800), np.arange(0xE000, 0x110000)])
+        text = index.astype(np.uint32).tobytes().decode("utf-32-le")
+        for pattern, bit in ((r"\w+", WORD), (r"\s+", REGEX_SPACE), (r"\p{White_Space}+", WHITE_SPACE), (r"[\p{P}!-/:-@\[-`{-~]+", BERT_PUNCT)):
+            for m in regex.finditer(pattern, text):
+                table[index[m.start() : m.end()]] |= bit
+        _FLAGS = table
+    return _FLAGS
+
+
+@njit(cache=True, nogil=True)
+def next_piece(cps, i, e, table, mode):
+    """(start, end) of the next piece at or after i, or (e, e): GPT-2 pattern, `\\w+|[^\\w\\s]+`
+    (HF Whitespace) or BERT's whitespace/punctuation split, as `table` (classes or flags) says."""
+    if mode == MODE_GPT2:
+        return i, gpt2_piece_end(cps, i, e, table)
+    if mode == MODE_WHITESPACE:
+        while i < e and (table[cps[i]] & REGEX_SPACE) and not (table[cps[i]] & WORD):
+            i += 1
+        if i == e:
+            return e, e
+        word = (table[cps[i]] & WORD) != 0
+        r = i + 1
+        while r < e:
+            f = table[cps[r]]
+            if word and not (f & WORD):
+                break
+            if not word and ((f & WORD) or (f & REGEX_SPACE)):
+                break
+            r += 1
+        return i, r
+    while i < e and (table[cps[i]] & WHITE_SPACE):
+        i += 1
+    if i == e:
+        return e, e
+    if table[cps[i]] & BERT_PUNCT:
+        return i, i + 1
+    r = i + 1
+    while r < e and not (table[cps[r]] & (WHITE_SPACE | BERT_PUNCT)):
+        r += 1
+    return i, r
 
 
 @njit(cache=True, nogil=True)
@@ -229,8 +281,8 @@ class FastByteLevelEncoder:
 
 
 @njit(cache=True, nogil=True)
-def count_pieces(cps, starts, cls):
-    """Count the GPT-2 pieces of a batch of texts: (first position, length, count) per distinct piece.
+def count_pieces(cps, starts, cls, mode):
+    """Count the pieces (see `next_piece`) of a batch of texts: (first position, length, count) per distinct piece.
 
     Pieces are compared code point by code point (the hash only picks the slot), so counts are
     exact. Memory: a table that doubles to stay under half full (O(distinct pieces)).
@@ -245,7 +297,9 @@ def count_pieces(cps, starts, cls):
         i = starts[t]
         e = starts[t + 1]
         while i < e:
-            r = gpt2_piece_end(cps, i, e, cls)
+            i, r = next_piece(cps, i, e, cls, mode)
+            if i == e:
+                break
             h = np.uint64(14695981039346656037)
             for p in range(i, r):
                 h = (h ^ np.uint64(cps[p])) * np.uint64(1099511628211)
@@ -302,13 +356,16 @@ def count_pieces(cps, starts, cls):
     return out_pos, out_len, out_cnt
 
 
-def count_gpt2_pieces(texts: list[str]) -> dict[str, int]:
-    """Raw GPT-2 pieces of `texts` with their counts (texts must be free of lone surrogates)."""
+def count_gpt2_pieces(texts: list[str], mode: int = MODE_GPT2) -> dict[str, int]:
+    """Pieces of `texts` with their counts (texts must be free of lone surrogates).
+
+    mode: MODE_GPT2 (raw GPT-2 pieces), MODE_WHITESPACE or MODE_BERT.
+    """
     if not texts:
         return {}
     joined = "".join(texts)
     starts = np.zeros(len(texts) + 1, np.int64)
     np.cumsum([len(t) for t in texts], out=starts[1:])
     cps = np.frombuffer(joined.encode("utf-32-le"), np.uint32)
-    pos, lens, cnt = count_pieces(cps, starts, char_classes())
+    pos, lens, cnt = count_pieces(cps, starts, char_classes() if mode == MODE_GPT2 else char_flags(), mode)
     return {joined[p : p + n]: c for p, n, c in zip(pos.tolist(), lens.tolist(), cnt.tolist())}

@@ -224,3 +224,15 @@ def test_gpt2_piece_counting_grows_its_table() -> None:
     counts = count_gpt2_pieces(texts + texts[:3])
     assert len(counts) >= 10_000  # far past the initial 4,096 slots
     assert counts == dict(Counter(p for t in texts + texts[:3] for p in regex.findall(GPT2_PATTERN, t)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(texts=st.lists(GPT2_TEXT, max_size=30))
+def test_whitespace_and_bert_piece_counting_match_regex(texts: list[str]) -> None:
+    from collections import Counter
+
+    from corpuskit.tokenizers.fast_bytelevel import MODE_BERT, MODE_WHITESPACE, count_gpt2_pieces
+    from corpuskit.tokenizers.pretokenizers import BertPreTokenizer, Whitespace
+
+    for mode, pre in ((MODE_WHITESPACE, Whitespace()), (MODE_BERT, BertPreTokenizer())):
+        assert count_gpt2_pieces(texts, mode) == dict(Counter(p for t in texts for p in pre.split(t)))
