@@ -101,14 +101,14 @@ def count_words(
 
 def _count_numba(texts: Iterable[str], normalizer: Normalizer | None, special_re: "regex.Pattern | None", counts: Counter, stats: Counter, pre_tokenizer: PreTokenizer, mode: int, block_chars: int = 1 << 20) -> Counter:
     """count_words for the GPT-2, Whitespace and BERT splits: pieces counted in numba, a block of texts at a time."""
-    from corpuskit.tokenizers.fast_bytelevel import count_gpt2_pieces
+    from corpuskit.tokenizers.fast_bytelevel import count_split_pieces
 
     block: list[str] = []
     size = 0
 
     def flush() -> None:
         nonlocal size
-        for piece, n in count_gpt2_pieces(block, mode).items():
+        for piece, n in count_split_pieces(block, mode).items():
             counts[piece] += n
         block.clear()
         size = 0

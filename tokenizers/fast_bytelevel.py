@@ -1,4 +1,7 @@
-"""Whole-batch byte-level BPE encoding in numba: GPT-2 regex split, UTF-8, merges, word cache.
+"""Numba scanners for the GPT-2, Whitespace and BERT splits: whole-batch byte-level BPE encoding
+and word counting for training.
+
+Encoding (GPT-2 split, UTF-8, merges, word cache in one pass):
 
 The Python path (regex `findall`, then a dict of cached words) spends most of its time in the
 interpreter. Here one numba call takes the codepoints of many texts and returns all their ids:
@@ -356,7 +359,7 @@ def count_pieces(cps, starts, cls, mode):
     return out_pos, out_len, out_cnt
 
 
-def count_gpt2_pieces(texts: list[str], mode: int = MODE_GPT2) -> dict[str, int]:
+def count_split_pieces(texts: list[str], mode: int = MODE_GPT2) -> dict[str, int]:
     """Pieces of `texts` with their counts (texts must be free of lone surrogates).
 
     mode: MODE_GPT2 (raw GPT-2 pieces), MODE_WHITESPACE or MODE_BERT.

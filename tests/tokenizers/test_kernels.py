@@ -202,11 +202,11 @@ def test_gpt2_piece_counting_matches_regex(texts: list[str]) -> None:
 
     import regex
 
-    from corpuskit.tokenizers.fast_bytelevel import count_gpt2_pieces
+    from corpuskit.tokenizers.fast_bytelevel import count_split_pieces
     from corpuskit.tokenizers.pretokenizers import GPT2_PATTERN
 
     expected = Counter(p for t in texts for p in regex.findall(GPT2_PATTERN, t))
-    assert count_gpt2_pieces(texts) == dict(expected)
+    assert count_split_pieces(texts) == dict(expected)
 
 
 def test_gpt2_piece_counting_grows_its_table() -> None:
@@ -214,14 +214,14 @@ def test_gpt2_piece_counting_grows_its_table() -> None:
 
     import regex
 
-    from corpuskit.tokenizers.fast_bytelevel import count_gpt2_pieces
+    from corpuskit.tokenizers.fast_bytelevel import count_split_pieces
     from corpuskit.tokenizers.pretokenizers import GPT2_PATTERN
 
     def word(n: int) -> str:
         return "".join(chr(97 + (n // 26**k) % 26) for k in range(3))
 
     texts = [" ".join(word(50 * i + j) for j in range(50)) for i in range(200)]  # 10,000 distinct words
-    counts = count_gpt2_pieces(texts + texts[:3])
+    counts = count_split_pieces(texts + texts[:3])
     assert len(counts) >= 10_000  # far past the initial 4,096 slots
     assert counts == dict(Counter(p for t in texts + texts[:3] for p in regex.findall(GPT2_PATTERN, t)))
 
@@ -231,8 +231,8 @@ def test_gpt2_piece_counting_grows_its_table() -> None:
 def test_whitespace_and_bert_piece_counting_match_regex(texts: list[str]) -> None:
     from collections import Counter
 
-    from corpuskit.tokenizers.fast_bytelevel import MODE_BERT, MODE_WHITESPACE, count_gpt2_pieces
+    from corpuskit.tokenizers.fast_bytelevel import MODE_BERT, MODE_WHITESPACE, count_split_pieces
     from corpuskit.tokenizers.pretokenizers import BertPreTokenizer, Whitespace
 
     for mode, pre in ((MODE_WHITESPACE, Whitespace()), (MODE_BERT, BertPreTokenizer())):
-        assert count_gpt2_pieces(texts, mode) == dict(Counter(p for t in texts for p in pre.split(t)))
+        assert count_split_pieces(texts, mode) == dict(Counter(p for t in texts for p in pre.split(t)))
