@@ -1,14 +1,13 @@
 """Numba scanners for the GPT-2, Whitespace and BERT splits: whole-batch byte-level BPE encoding
 and word counting for training.
 
-Encoding (GPT-2 split, UTF-8, merges, word cache in one pass):
-
 The Python path (regex `findall`, then a dict of cached words) spends most of its time in the
 interpreter. Here one numba call takes the codepoints of many texts and returns all their ids:
 it splits with a hand-written scanner equivalent to GPT-2's pattern (tested against `regex` on
 arbitrary text), encodes each piece as UTF-8, looks it up in an open-addressing cache (hash of
 the bytes, verified byte by byte) and runs the merges only on a miss. The cache has a fixed
 capacity (about 28 MB, 262k words); once full, new words are merged but not stored.
+`count_pieces` counts the pieces of the GPT-2, Whitespace or BERT split in an exact hash table.
 """
 
 from __future__ import annotations
