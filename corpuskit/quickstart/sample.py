@@ -4,7 +4,8 @@ The text is gensim's `lee_background.cor` (300 ABC news articles, shipped in gen
 Around it the generator plants what the default pipeline must handle: a small WARC crawl of
 HTML pages with navigation and footers (plus a 404, a redirect and an image), exact and near
 duplicates, non-English documents, documents with e-mail addresses and phone numbers, junk
-pages, an empty record and a malformed JSON line. Deterministic for a given seed.
+pages, a toxic comment, a page of one repeated sentence, a page of short lines, an empty record
+and a malformed JSON line. Deterministic for a given seed.
 """
 
 from __future__ import annotations
@@ -46,6 +47,29 @@ JUNK = [
 ]
 
 
+# Each of these passes the earlier steps of the default pipeline and is caught by a later one.
+TOXIC = (
+    "Readers' comments on the council decision. This is bullshit, said one reader, and the mayor is a "
+    "jackass who never listens to anybody in this town. Another reader wrote that the whole plan was "
+    "bullshit from the start and that the council should resign before the next election. A third "
+    "reader said that the people who planned the new road had never driven on it in the morning, and "
+    "that the money would have been better spent on the hospital and the schools in the west of the city."
+)
+
+
+def repetitive_document(article: str) -> str:
+    """One sensible sentence repeated line after line: Gopher's duplicate-line rule fires."""
+    sentence = " ".join(article.split()[:18]).rstrip(",.") + "."
+    return "\n".join([sentence] * 12)
+
+
+def short_lines_document(article: str) -> str:
+    """Distinct four-word lines, each a sentence: FineWeb's short-line rule fires."""
+    words = [w.strip(".,;:\"'") for w in article.split()]
+    words = [w for w in words if w]
+    return "\n".join(" ".join(words[i : i + 4]) + "." for i in range(0, min(len(words), 160) - 3, 4))
+
+
 def lee_documents() -> list[str]:
     """The 300 articles of gensim's lee_background.cor (a small file shipped with gensim)."""
     from gensim.test.utils import datapath
@@ -82,6 +106,9 @@ def write_sample(directory: str | Path, seed: int = 7) -> list[Path]:
         extra.append(json.dumps({"id": f"foreign-{lang}", "text": text, "source": "wire"}, ensure_ascii=False))
     for i, text in enumerate(PII):
         extra.append(json.dumps({"id": f"pii-{i}", "text": text + " " + articles[240 + i], "source": "press_release"}))
+    extra.append(json.dumps({"id": "comments-toxic", "text": TOXIC, "source": "web"}))
+    extra.append(json.dumps({"id": "repeated-lines", "text": repetitive_document(articles[280]), "source": "web"}))
+    extra.append(json.dumps({"id": "short-lines", "text": short_lines_document(articles[281]), "source": "web"}))
     for i, text in enumerate(JUNK):
         extra.append(json.dumps({"id": f"junk-{i}", "text": text, "source": "web"}))
     extra.append(json.dumps({"id": "empty", "text": "", "source": "web"}))
