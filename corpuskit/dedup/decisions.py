@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from corpuskit.document import CorpusError, Document
+from corpuskit.document import CorpusError, Document, Drop
 from corpuskit.files import write_json_atomic
+from corpuskit.steps import GlobalStep
 
 
 def document_key(doc_id: str, text: str) -> str:
@@ -75,3 +76,30 @@ class DuplicateDecisions:
         if state.get("params") != params:
             raise CorpusError(f"{path}: state was fitted with {state.get('params')}, this step has {params}; fit again")
         return cls(dict(state["drop"]), set(state["keep_once"]))
+
+
+class DedupStep(GlobalStep):
+    """A dedup step whose fit leaves `self.decisions`: saving, loading and dropping are shared.
+
+    Subclasses set `name`, `drop_label`, implement `fit` and `params()` (the parameters stored
+    with the state, so a state written under other parameters is refused).
+    """
+
+    drop_label: ClassVar[str] = "duplicate"
+    decisions: DuplicateDecisions
+
+    def params(self) -> dict[str, Any]:
+        return {}
+
+    def save_state(self, directory: Path) -> None:
+        self.decisions.save(Path(directory) / f"{self.name}.json", self.name, self.params())
+
+    def load_state(self, directory: Path) -> None:
+        self.decisions = DuplicateDecisions.load(Path(directory) / f"{self.name}.json", self.name, self.params())
+
+    def process(self, doc: Document) -> Document | Drop:
+        duplicate_of = self.decisions.duplicate_of(doc)
+        if duplicate_of is None:
+            return doc
+        doc.metadata["duplicate_of"] = duplicate_of
+        return Drop(self.drop_label)

@@ -6,12 +6,10 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
-from corpuskit.dedup.decisions import DuplicateDecisions, document_key
-from corpuskit.document import Document, Drop
-from corpuskit.steps import GlobalStep
+from corpuskit.dedup.decisions import DedupStep, DuplicateDecisions, document_key
+from corpuskit.document import Document
 
 _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
 
@@ -36,7 +34,7 @@ def text_hash(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
-class ExactDedup(GlobalStep):
+class ExactDedup(DedupStep):
     """Drop documents whose normalised text equals an earlier document's.
 
     Drop reason: "exact_duplicate"; `metadata["duplicate_of"]` names the kept document.
@@ -45,6 +43,7 @@ class ExactDedup(GlobalStep):
     """
 
     name = "exact_dedup"
+    drop_label = "exact_duplicate"
 
     def __init__(self, lowercase: bool = True, collapse_whitespace: bool = True, strip_punctuation: bool = False) -> None:
         self.lowercase = lowercase
@@ -67,16 +66,3 @@ class ExactDedup(GlobalStep):
             else:
                 decisions.add_duplicate(key, kept[1], kept[0])
         self.decisions = decisions
-
-    def save_state(self, directory: Path) -> None:
-        self.decisions.save(Path(directory) / f"{self.name}.json", self.name, self.params())
-
-    def load_state(self, directory: Path) -> None:
-        self.decisions = DuplicateDecisions.load(Path(directory) / f"{self.name}.json", self.name, self.params())
-
-    def process(self, doc: Document) -> Document | Drop:
-        duplicate_of = self.decisions.duplicate_of(doc)
-        if duplicate_of is None:
-            return doc
-        doc.metadata["duplicate_of"] = duplicate_of
-        return Drop("exact_duplicate")

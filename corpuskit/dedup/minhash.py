@@ -18,16 +18,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from pathlib import Path
 from typing import Any, Literal, Optional
 
 import numpy as np
 
-from corpuskit.dedup.decisions import DuplicateDecisions, document_key
+from corpuskit.dedup.decisions import DedupStep, DuplicateDecisions, document_key
 from corpuskit.dedup.signatures import MinHasher, sketch_jaccard
 from corpuskit.dedup.unionfind import UnionFind
-from corpuskit.document import Document, Drop
-from corpuskit.steps import GlobalStep
+from corpuskit.document import Document
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +141,7 @@ def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield batch
 
 
-class MinHashDedup(GlobalStep):
+class MinHashDedup(DedupStep):
     """Drop near-duplicates (Jaccard of word n-gram shingle sets >= threshold), one kept per cluster.
 
     Drop reason: "near_duplicate"; `metadata["duplicate_of"]` names the kept document (the
@@ -151,6 +149,7 @@ class MinHashDedup(GlobalStep):
     """
 
     name = "minhash_dedup"
+    drop_label = "near_duplicate"
 
     def __init__(
         self,
@@ -207,16 +206,3 @@ class MinHashDedup(GlobalStep):
             len(ids), int((representatives != np.arange(len(representatives))).sum()), index.candidates, index.rejected, index.bands, index.rows,
         )
         self.decisions = decisions
-
-    def save_state(self, directory: Path) -> None:
-        self.decisions.save(Path(directory) / f"{self.name}.json", self.name, self.params())
-
-    def load_state(self, directory: Path) -> None:
-        self.decisions = DuplicateDecisions.load(Path(directory) / f"{self.name}.json", self.name, self.params())
-
-    def process(self, doc: Document) -> Document | Drop:
-        duplicate_of = self.decisions.duplicate_of(doc)
-        if duplicate_of is None:
-            return doc
-        doc.metadata["duplicate_of"] = duplicate_of
-        return Drop("near_duplicate")
