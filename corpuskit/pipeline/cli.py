@@ -29,7 +29,7 @@ def run_cmd(config: str, resume: bool, overwrite: bool, workers: int | None, on_
       corpuskit pipeline run pipeline.yaml --resume      # after a crash
     """
     from corpuskit.document import CorpusError
-    from corpuskit.pipeline import load_config, run_pipeline
+    from corpuskit.pipeline import load_config
 
     try:
         cfg = load_config(config, overrides={"workers": workers, "on_error": on_error})

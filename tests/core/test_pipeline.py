@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 
 from corpuskit.cli import main
 from corpuskit.pipeline import ConfigError, load_config, run_pipeline
-from corpuskit.pipeline.report import html_report, markdown_report
 from corpuskit.pipeline.runner import PipelineError
 from corpuskit.readers import read_corpus
 
