@@ -215,18 +215,27 @@ def cached_tokenize(model: Any, words: list[str], map_word: Callable[[str], str]
 def compute_alphabet(word_counts: Mapping[str, int], initial: Iterable[str], limit: int | None) -> list[str]:
     """Characters to start from, in codepoint order; with `limit`, the rarest are dropped first
     (ties: the larger codepoint goes first). `initial` characters are always kept."""
-    freq: dict[str, int] = {}
-    for word, count in word_counts.items():
-        for ch in word:
-            freq[ch] = freq.get(ch, 0) + count
-    forced = set(initial)
-    for ch in forced:
-        freq[ch] = 1 << 62
-    chars = list(freq)
-    if limit is not None and len(chars) > limit:
-        chars.sort(key=lambda c: (-freq[c], ord(c)))
-        chars = chars[:limit]
-    return sorted(chars, key=ord)
+    words = list(word_counts)
+    codepoints = np.frombuffer("".join(words).encode("utf-32-le", "surrogatepass"), np.uint32)
+    lengths = np.fromiter((len(w) for w in words), np.int64, len(words))
+    wcount = np.fromiter(word_counts.values(), np.int64, len(words))
+    return _alphabet(codepoints, lengths, wcount, initial, limit)
+
+
+def _alphabet(codepoints: np.ndarray, lengths: np.ndarray, wcount: np.ndarray, initial: Iterable[str], limit: int | None) -> list[str]:
+    """compute_alphabet on the concatenated code points of the words, their lengths and counts."""
+    chars = np.flatnonzero(np.bincount(codepoints))
+    # float weights are exact below 2**53 occurrences of one character
+    freq = np.bincount(codepoints, weights=np.repeat(wcount, lengths).astype(np.float64))[chars].astype(np.int64)
+    forced = {ord(ch) for ch in initial}
+    counts = dict(zip(chars.tolist(), freq.tolist()))
+    for code in forced:
+        counts[code] = 1 << 62
+    codes = list(counts)
+    if limit is not None and len(codes) > limit:
+        codes.sort(key=lambda c: (-counts[c], c))
+        codes = codes[:limit]
+    return [chr(c) for c in sorted(codes)]
 
 
 def train_bpe(
@@ -245,18 +254,18 @@ def train_bpe(
     """
     from corpuskit.tokenizers.bpe_kernels import train_merges
 
+    words = list(word_counts)
+    codepoints = np.frombuffer("".join(words).encode("utf-32-le", "surrogatepass"), np.uint32)
+    lengths = np.fromiter((len(w) for w in words), np.int64, len(words))
+    wcount = np.fromiter(word_counts.values(), np.int64, len(words))
     tokens: list[str] = []
     index: dict[str, int] = {}
-    for tok in list(special_tokens) + compute_alphabet(word_counts, initial_alphabet, limit_alphabet):
+    for tok in list(special_tokens) + _alphabet(codepoints, lengths, wcount, initial_alphabet, limit_alphabet):
         if tok not in index:
             index[tok] = len(tokens)
             tokens.append(tok)
     if vocab_size < len(tokens):
         raise ValueError(f"vocab_size {vocab_size} is smaller than the special tokens plus alphabet ({len(tokens)}); raise it or set limit_alphabet")
-    words = list(word_counts)
-    joined = "".join(words)
-    codepoints = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), np.uint32)
-    lengths = np.fromiter((len(w) for w in words), np.int64, len(words))
     single = {t: i for t, i in index.items() if len(t) == 1}
     table = np.full(0x110000, -1, np.int32)
     for ch, i in single.items():
@@ -268,7 +277,6 @@ def train_bpe(
     kept_per_word = np.bincount(word_id[keep], minlength=len(words))
     word_start = np.zeros(len(words) + 1, np.int64)
     np.cumsum(kept_per_word, out=word_start[1:])
-    wcount = np.fromiter((word_counts[w] for w in words), np.int64, len(words))
     tok_hash = np.array([string_hash(t) for t in tokens], np.int64)
     tok_len = np.array([len(t) for t in tokens], np.int64)
     merges_arr = train_merges(sym, word_start, wcount, tok_hash, tok_len, len(tokens), vocab_size, min_frequency)

@@ -208,6 +208,30 @@ def _heap_pop(hc, hk, size):
     return c, k, size
 
 
+@njit(cache=True, inline="always")
+def _pair_slot(pk, key):
+    """Index in the open-addressing pair table `pk` holding `key`, or the empty index where it would go."""
+    mask = pk.size - 1
+    h = (key * 0x9E3779B97F4A7C15) >> 17 & mask
+    while pk[h] != -1 and pk[h] != key:
+        h = (h + 1) & mask
+    return h
+
+
+@njit(cache=True)
+def _pair_table_grow(pk, pv):
+    """The pair table at twice the size (load kept under one half)."""
+    size = pk.size * 2
+    k2 = np.full(size, -1, np.int64)
+    v2 = np.zeros(size, np.int32)
+    for i in range(pk.size):
+        if pk[i] != -1:
+            h = _pair_slot(k2, pk[i])
+            k2[h] = pk[i]
+            v2[h] = pv[i]
+    return k2, v2
+
+
 @njit(cache=True)
 def train_merges(sym, word_start, wcount, tok_hash, tok_len, n_tokens, vocab_size, min_frequency):
     """Learn merges until the vocabulary holds `vocab_size` tokens or no pair is frequent enough.
@@ -215,20 +239,22 @@ def train_merges(sym, word_start, wcount, tok_hash, tok_len, n_tokens, vocab_siz
     sym: symbol ids of every distinct word, concatenated (modified in place); word_start: word
     boundaries (n_words + 1); wcount: each word's count; tok_hash/tok_len: a 64-bit hash and
     length of each initial token's string (a merged token whose string already exists reuses its
-    id). Returns an (n_merges, 3) array of (a, b, merged_id) in merge order.
+    id). Returns an (n_merges, 3) array of (a, b, merged_id) in merge order. Positions are int32
+    (fewer than 2**31 symbols); pairs live in an open-addressing table (pair -> slot).
     """
     n_pos = sym.size
     n_words = word_start.size - 1
-    nxt = np.empty(n_pos, np.int64)
-    prv = np.empty(n_pos, np.int64)
-    word_of = np.empty(n_pos, np.int64)
+    nxt = np.empty(n_pos, np.int32)
+    prv = np.empty(n_pos, np.int32)
+    word_of = np.empty(n_pos, np.int32)
     for w in range(n_words):
         for i in range(word_start[w], word_start[w + 1]):
             word_of[i] = w
             prv[i] = i - 1 if i > word_start[w] else -1
             nxt[i] = i + 1 if i + 1 < word_start[w + 1] else -1
 
-    slot_of = Dict.empty(key_type=types.int64, value_type=types.int64)
+    pk = np.full(1 << 16, -1, np.int64)
+    pv = np.zeros(1 << 16, np.int32)
     string_id = Dict.empty(key_type=types.int64, value_type=types.int64)
     hashes = np.zeros(max(vocab_size, n_tokens) + 16, np.int64)
     lengths = np.zeros(hashes.size, np.int64)
@@ -237,11 +263,12 @@ def train_merges(sym, word_start, wcount, tok_hash, tok_len, n_tokens, vocab_siz
         lengths[t] = tok_len[t]
         string_id[tok_hash[t]] = t
     counts = np.zeros(1024, np.int64)
-    head = np.full(1024, -1, np.int64)
-    stamp = np.full(1024, -1, np.int64)
+    keys = np.zeros(1024, np.int64)
+    head = np.full(1024, -1, np.int32)
+    stamp = np.full(1024, -1, np.int32)
     n_slots = 0
-    occ_pos = np.zeros(max(n_pos, 16), np.int64)
-    occ_next = np.zeros(max(n_pos, 16), np.int64)
+    occ_pos = np.zeros(max(n_pos, 16), np.int32)
+    occ_next = np.zeros(max(n_pos, 16), np.int32)
     n_occ = 0
 
     # initial counts
@@ -250,18 +277,25 @@ def train_merges(sym, word_start, wcount, tok_hash, tok_len, n_tokens, vocab_siz
         if j < 0:
             continue
         key = (np.int64(sym[i]) << 32) | sym[j]
-        s = slot_of[key] if key in slot_of else -1
-        if s < 0:
+        h = _pair_slot(pk, key)
+        if pk[h] == -1:
             s = n_slots
-            slot_of[key] = s
+            pk[h] = key
+            pv[h] = s
             n_slots += 1
+            if 2 * n_slots > pk.size:
+                pk, pv = _pair_table_grow(pk, pv)
             if n_slots > counts.size:
                 counts = _grow_i64(counts, n_slots)
+                keys = _grow_i64(keys, n_slots)
                 old = head.size
                 head = _grow_i64(head, n_slots)
                 head[old:] = -1
                 stamp = _grow_i64(stamp, n_slots)
                 stamp[old:] = -1
+            keys[s] = key
+        else:
+            s = pv[h]
         counts[s] += wcount[word_of[i]]
         occ_pos[n_occ] = i
         occ_next[n_occ] = head[s]
@@ -271,17 +305,17 @@ def train_merges(sym, word_start, wcount, tok_hash, tok_len, n_tokens, vocab_siz
     hc = np.zeros(max(n_slots, 16), np.int64)
     hk = np.zeros(max(n_slots, 16), np.int64)
     hsize = 0
-    for key, s in slot_of.items():
+    for s in range(n_slots):
         if counts[s] > 0:
-            hc, hk, hsize = _heap_push(hc, hk, hsize, counts[s], key)
+            hc, hk, hsize = _heap_push(hc, hk, hsize, counts[s], keys[s])
 
     merges = np.zeros((max(vocab_size - n_tokens, 1) + 16, 3), np.int64)
     n_merges = 0
     touched = np.zeros(64, np.int64)
-    positions = np.zeros(64, np.int64)
+    positions = np.zeros(64, np.int32)
     while n_tokens < vocab_size and hsize > 0:
         c, key, hsize = _heap_pop(hc, hk, hsize)
-        s = slot_of[key]
+        s = pv[_pair_slot(pk, key)]
         actual = counts[s]
         if actual != c:
             if actual > 0:
@@ -350,19 +384,26 @@ def train_merges(sym, word_start, wcount, tok_hash, tok_len, n_tokens, vocab_siz
                     old_key = (b << 32) | np.int64(sym[q])
                     new_key = (new << 32) | np.int64(sym[q])
                     at = pos
-                counts[slot_of[old_key]] -= wc
-                t = slot_of[new_key] if new_key in slot_of else -1
-                if t < 0:
+                counts[pv[_pair_slot(pk, old_key)]] -= wc
+                h2 = _pair_slot(pk, new_key)
+                if pk[h2] == -1:
                     t = n_slots
-                    slot_of[new_key] = t
+                    pk[h2] = new_key
+                    pv[h2] = t
                     n_slots += 1
+                    if 2 * n_slots > pk.size:
+                        pk, pv = _pair_table_grow(pk, pv)
                     if n_slots > counts.size:
                         counts = _grow_i64(counts, n_slots)
+                        keys = _grow_i64(keys, n_slots)
                         old = head.size
                         head = _grow_i64(head, n_slots)
                         head[old:] = -1
                         stamp = _grow_i64(stamp, n_slots)
                         stamp[old:] = -1
+                    keys[t] = new_key
+                else:
+                    t = pv[h2]
                 counts[t] += wc
                 if n_occ >= occ_pos.size:
                     occ_pos = _grow_i64(occ_pos, n_occ + 1)
@@ -375,7 +416,7 @@ def train_merges(sym, word_start, wcount, tok_hash, tok_len, n_tokens, vocab_siz
                     stamp[t] = n_merges
                     if n_t >= touched.size:
                         touched = _grow_i64(touched, n_t + 1)
-                    touched[n_t] = new_key
+                    touched[n_t] = t
                     n_t += 1
             sym[pos] = new
             sym[r] = -1
@@ -383,9 +424,9 @@ def train_merges(sym, word_start, wcount, tok_hash, tok_len, n_tokens, vocab_siz
             if q >= 0:
                 prv[q] = pos
         for i in range(n_t):
-            cnt = counts[slot_of[touched[i]]]
+            cnt = counts[touched[i]]
             if cnt > 0:
-                hc, hk, hsize = _heap_push(hc, hk, hsize, cnt, touched[i])
+                hc, hk, hsize = _heap_push(hc, hk, hsize, cnt, keys[touched[i]])
     return merges[:n_merges]
 
 

@@ -7,6 +7,8 @@ job, a saved table) feed the same trainers (`Trainer.train_from_counts`). Memory
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from collections import Counter
 from collections.abc import Iterable
 
@@ -58,9 +60,9 @@ def count_words(
 
     hf_type = pre_tokenizer.to_hf().get("type") if pre_tokenizer is not None else None
     if type(pre_tokenizer) is ByteLevel and pre_tokenizer.use_regex and not pre_tokenizer.add_prefix_space:
-        return _count_numba(iterator, normalizer, special_re, counts, stats, pre_tokenizer, MODE_GPT2)
+        return _count_numba(iterator, normalizer, special_re, counts, stats, pre_tokenizer, MODE_GPT2, specials)
     if hf_type in ("Whitespace", "BertPreTokenizer"):
-        return _count_numba(iterator, normalizer, special_re, counts, stats, pre_tokenizer, MODE_WHITESPACE if hf_type == "Whitespace" else MODE_BERT)
+        return _count_numba(iterator, normalizer, special_re, counts, stats, pre_tokenizer, MODE_WHITESPACE if hf_type == "Whitespace" else MODE_BERT, specials)
     # Pre-tokenizers that only ever split at whitespace see the same words in lines joined by
     # newlines, so those count a block of texts per call (far fewer Python-level calls).
     from corpuskit.tokenizers.pretokenizers import RegexFinder
@@ -99,35 +101,60 @@ def count_words(
     return counts
 
 
-def _count_numba(texts: Iterable[str], normalizer: Normalizer | None, special_re: "regex.Pattern | None", counts: Counter, stats: Counter, pre_tokenizer: PreTokenizer, mode: int, block_chars: int = 1 << 20) -> Counter:
+def _count_numba(texts: Iterable[str], normalizer: Normalizer | None, special_re: "regex.Pattern | None", counts: Counter, stats: Counter, pre_tokenizer: PreTokenizer, mode: int, specials: list[str], block_chars: int = 1 << 20) -> Counter:
     """count_words for the GPT-2, Whitespace and BERT splits: pieces counted in numba, a block of texts at a time."""
-    from corpuskit.tokenizers.fast_bytelevel import count_split_pieces
+    from corpuskit.tokenizers.fast_bytelevel import PieceCounter
 
+    # Blocks are counted on a second thread (the numba kernel releases the GIL) while this one
+    # reads and cleans the next block; the queue holds at most two blocks (memory: O(block)).
+    blocks: queue.Queue = queue.Queue(maxsize=2)
+    failure: list[BaseException] = []
+    counter_box: list = []
+
+    def consume() -> None:
+        try:
+            counter = PieceCounter(mode)
+            counter_box.append(counter)
+            while (item := blocks.get()) is not None:
+                counter.add(item)
+        except BaseException as exc:  # re-raised on the reading thread
+            failure.append(exc)
+            while blocks.get() is not None:
+                pass
+
+    worker = threading.Thread(target=consume, name="count-pieces", daemon=True)
+    worker.start()
     block: list[str] = []
     size = 0
-
-    def flush() -> None:
-        nonlocal size
-        for piece, n in count_split_pieces(block, mode).items():
-            counts[piece] += n
-        block.clear()
-        size = 0
-
-    for text in texts:
-        stats["texts"] += 1
-        if not text.isascii():
-            text, bad = clean_surrogates(text)
-            if bad:
-                stats["surrogates_replaced"] += bad
-        parts = special_re.split(text) if special_re is not None else (text,)
-        for part in parts:
-            if part:
-                part = normalizer.normalize(part) if normalizer is not None else part
-                block.append(part)
-                size += len(part)
-        if size >= block_chars:
-            flush()
-    flush()
+    try:
+        for text in texts:
+            stats["texts"] += 1
+            if not text.isascii():
+                text, bad = clean_surrogates(text)
+                if bad:
+                    stats["surrogates_replaced"] += bad
+            # a substring test per special token is far cheaper than a regex split, and most texts hold none
+            if special_re is not None and any(s in text for s in specials):
+                parts = special_re.split(text)
+            else:
+                parts = (text,)
+            for part in parts:
+                if part:
+                    part = normalizer.normalize(part) if normalizer is not None else part
+                    block.append(part)
+                    size += len(part)
+            if size >= block_chars:
+                blocks.put(block)
+                block, size = [], 0
+        if block:
+            blocks.put(block)
+    finally:
+        blocks.put(None)
+        worker.join()
+    if failure:
+        raise failure[0]
+    counter = counter_box[0]
+    counts.update(counter.counts())
     if stats["surrogates_replaced"]:
         log.warning("replaced %d lone surrogates (undecodable bytes) with U+FFFD while counting", stats["surrogates_replaced"])
     if type(pre_tokenizer).map_word is PreTokenizer.map_word:

@@ -7,7 +7,8 @@ it splits with a hand-written scanner equivalent to GPT-2's pattern (tested agai
 arbitrary text), encodes each piece as UTF-8, looks it up in an open-addressing cache (hash of
 the bytes, verified byte by byte) and runs the merges only on a miss. The cache has a fixed
 capacity (about 28 MB, 262k words); once full, new words are merged but not stored.
-`count_pieces` counts the pieces of the GPT-2, Whitespace or BERT split in an exact hash table.
+`PieceCounter` counts the pieces of the GPT-2, Whitespace or BERT split in an exact hash table
+kept across batches (`count_pieces`).
 """
 
 from __future__ import annotations
@@ -283,18 +284,19 @@ class FastByteLevelEncoder:
 
 
 @njit(cache=True, nogil=True)
-def count_pieces(cps, starts, cls, mode):
-    """Count the pieces (see `next_piece`) of a batch of texts: (first position, length, count) per distinct piece.
+def count_pieces(cps, starts, cls, mode, keys, pos, lens, cnt, arena, state):
+    """Add the pieces (see `next_piece`) of a batch of texts to a persistent exact count table.
 
-    Pieces are compared code point by code point (the hash only picks the slot), so counts are
-    exact. Memory: a table that doubles to stay under half full (O(distinct pieces)).
+    The table (keys/pos/lens/cnt, open addressing) and the arena (code points of each distinct
+    piece, `pos` indexes it) live across calls, so a corpus is counted block by block without
+    merging per-block dicts. state = [distinct pieces, arena code points used]. Pieces are compared
+    code point by code point (the hash only picks the slot), so counts are exact. Returns the
+    (possibly grown) arrays. Memory: O(distinct pieces and their characters).
     """
-    size = 1 << 12
-    keys = np.full(size, -1, np.int64)
-    pos = np.zeros(size, np.int64)
-    lens = np.zeros(size, np.int64)
-    cnt = np.zeros(size, np.int64)
-    n_distinct = 0
+    n_distinct = state[0]
+    used = state[1]
+    size = keys.size
+    mask = size - 1
     for t in range(starts.size - 1):
         i = starts[t]
         e = starts[t + 1]
@@ -302,25 +304,31 @@ def count_pieces(cps, starts, cls, mode):
             i, r = next_piece(cps, i, e, cls, mode)
             if i == e:
                 break
+            n = r - i
             h = np.uint64(14695981039346656037)
             for p in range(i, r):
                 h = (h ^ np.uint64(cps[p])) * np.uint64(1099511628211)
             key = np.int64(h >> np.uint64(1))
-            mask = size - 1
             slot = key & mask
             while True:
                 if keys[slot] == -1:
+                    if used + n > arena.size:
+                        bigger = np.empty(max(2 * arena.size, used + n), np.uint32)
+                        bigger[:used] = arena[:used]
+                        arena = bigger
+                    arena[used : used + n] = cps[i:r]
                     keys[slot] = key
-                    pos[slot] = i
-                    lens[slot] = r - i
+                    pos[slot] = used
+                    lens[slot] = n
                     cnt[slot] = 1
+                    used += n
                     n_distinct += 1
                     break
-                if keys[slot] == key and lens[slot] == r - i:
+                if keys[slot] == key and lens[slot] == n:
                     same = True
                     q = pos[slot]
-                    for p in range(r - i):
-                        if cps[q + p] != cps[i + p]:
+                    for p in range(n):
+                        if arena[q + p] != cps[i + p]:
                             same = False
                             break
                     if same:
@@ -332,7 +340,7 @@ def count_pieces(cps, starts, cls, mode):
                 mask = size - 1
                 k2 = np.full(size, -1, np.int64)
                 p2 = np.zeros(size, np.int64)
-                l2 = np.zeros(size, np.int64)
+                l2 = np.zeros(size, np.int32)
                 c2 = np.zeros(size, np.int64)
                 for old in range(keys.size):
                     if keys[old] != -1:
@@ -345,17 +353,43 @@ def count_pieces(cps, starts, cls, mode):
                         c2[s2] = cnt[old]
                 keys, pos, lens, cnt = k2, p2, l2, c2
             i = r
-    out_pos = np.empty(n_distinct, np.int64)
-    out_len = np.empty(n_distinct, np.int64)
-    out_cnt = np.empty(n_distinct, np.int64)
-    k = 0
-    for slot in range(size):
-        if keys[slot] != -1:
-            out_pos[k] = pos[slot]
-            out_len[k] = lens[slot]
-            out_cnt[k] = cnt[slot]
-            k += 1
-    return out_pos, out_len, out_cnt
+    state[0] = n_distinct
+    state[1] = used
+    return keys, pos, lens, cnt, arena
+
+
+class PieceCounter:
+    """Counts the pieces of the GPT-2, Whitespace or BERT split over many batches of texts.
+
+    Memory: O(distinct pieces and their characters); texts are not kept.
+    """
+
+    def __init__(self, mode: int = MODE_GPT2) -> None:
+        self.mode = mode
+        self.table = char_classes() if mode == MODE_GPT2 else char_flags()
+        size = 1 << 12
+        self.keys = np.full(size, -1, np.int64)
+        self.pos = np.zeros(size, np.int64)
+        self.lens = np.zeros(size, np.int32)
+        self.cnt = np.zeros(size, np.int64)
+        self.arena = np.empty(1 << 16, np.uint32)
+        self.state = np.zeros(2, np.int64)
+
+    def add(self, texts: list[str]) -> None:
+        """Count the pieces of `texts` (which must be free of lone surrogates)."""
+        if not texts:
+            return
+        starts = np.zeros(len(texts) + 1, np.int64)
+        np.cumsum([len(t) for t in texts], out=starts[1:])
+        cps = np.frombuffer("".join(texts).encode("utf-32-le"), np.uint32)
+        self.keys, self.pos, self.lens, self.cnt, self.arena = count_pieces(cps, starts, self.table, self.mode, self.keys, self.pos, self.lens, self.cnt, self.arena, self.state)
+
+    def counts(self) -> dict[str, int]:
+        """Each distinct piece with its count."""
+        used = int(self.state[1])
+        chars = self.arena[:used].tobytes().decode("utf-32-le")
+        full = self.keys != -1
+        return {chars[p : p + n]: c for p, n, c in zip(self.pos[full].tolist(), self.lens[full].tolist(), self.cnt[full].tolist())}
 
 
 def count_split_pieces(texts: list[str], mode: int = MODE_GPT2) -> dict[str, int]:
@@ -363,11 +397,6 @@ def count_split_pieces(texts: list[str], mode: int = MODE_GPT2) -> dict[str, int
 
     mode: MODE_GPT2 (raw GPT-2 pieces), MODE_WHITESPACE or MODE_BERT.
     """
-    if not texts:
-        return {}
-    joined = "".join(texts)
-    starts = np.zeros(len(texts) + 1, np.int64)
-    np.cumsum([len(t) for t in texts], out=starts[1:])
-    cps = np.frombuffer(joined.encode("utf-32-le"), np.uint32)
-    pos, lens, cnt = count_pieces(cps, starts, char_classes() if mode == MODE_GPT2 else char_flags(), mode)
-    return {joined[p : p + n]: c for p, n, c in zip(pos.tolist(), lens.tolist(), cnt.tolist())}
+    counter = PieceCounter(mode)
+    counter.add(texts)
+    return counter.counts()

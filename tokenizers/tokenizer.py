@@ -360,8 +360,11 @@ class Tokenizer:
         }
 
     def save(self, path: str | Path) -> None:
-        """Write tokenizer.json atomically."""
-        write_json_atomic(path, self.to_hf())
+        """Write tokenizer.json atomically (two levels indented; the vocabulary and merges on one line each,
+        which lets json's C encoder write them: indenting them all takes several times longer)."""
+        with atomic_write(path, "w") as handle:
+            handle.write(_json_text(self.to_hf(), 2))
+            handle.write("\n")
 
     @classmethod
     def from_hf(cls, obj: dict[str, Any], where: str = "tokenizer.json") -> "Tokenizer":
@@ -441,3 +444,12 @@ class Tokenizer:
         if byte_level:
             return cls(model, pre_tokenizer=ByteLevel(add_prefix_space=False), decoder=ByteLevelDecoder())
         return cls(model, pre_tokenizer=Whitespace())
+
+
+def _json_text(obj: Any, depth: int, level: int = 0) -> str:
+    """JSON of `obj` with objects indented for `depth` levels and everything deeper on one line."""
+    if depth == 0 or not isinstance(obj, dict) or not obj:
+        return json.dumps(obj, ensure_ascii=False)
+    pad = "  " * (level + 1)
+    items = [f"{pad}{json.dumps(k, ensure_ascii=False)}: {_json_text(v, depth - 1, level + 1)}" for k, v in obj.items()]
+    return "{\n" + ",\n".join(items) + "\n" + "  " * level + "}"
