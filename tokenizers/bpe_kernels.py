@@ -345,7 +345,9 @@ def train_merges(sym, word_start, wcount, tok_hash, tok_len, n_tokens, vocab_siz
         merges[n_merges, 2] = new
         n_merges += 1
 
-        # gather this pair's occurrences, left to right
+        # This pair's occurrences (stale and repeated entries fail the symbol checks below). Only
+        # a pair of two equal symbols can overlap itself ('a a a'), and those must be merged left
+        # to right: then the positions are sorted; otherwise the list order is as good as any.
         n_p = 0
         e = head[s]
         while e >= 0:
@@ -355,14 +357,11 @@ def train_merges(sym, word_start, wcount, tok_hash, tok_len, n_tokens, vocab_siz
             n_p += 1
             e = occ_next[e]
         head[s] = -1
-        pos_sorted = np.sort(positions[:n_p])
+        if a == b:
+            positions[:n_p] = np.sort(positions[:n_p])
         n_t = 0
-        last = -1
         for idx in range(n_p):
-            pos = pos_sorted[idx]
-            if pos == last:
-                continue
-            last = pos
+            pos = positions[idx]
             if sym[pos] != a:
                 continue
             r = nxt[pos]

@@ -375,13 +375,13 @@ class PieceCounter:
         self.arena = np.empty(1 << 16, np.uint32)
         self.state = np.zeros(2, np.int64)
 
-    def add(self, texts: list[str]) -> None:
-        """Count the pieces of `texts` (which must be free of lone surrogates)."""
+    def add(self, texts: list[str], joined: str | None = None) -> None:
+        """Count the pieces of `texts` (which must be free of lone surrogates); `joined`: their concatenation, if made already."""
         if not texts:
             return
         starts = np.zeros(len(texts) + 1, np.int64)
         np.cumsum([len(t) for t in texts], out=starts[1:])
-        cps = np.frombuffer("".join(texts).encode("utf-32-le"), np.uint32)
+        cps = np.frombuffer((joined if joined is not None else "".join(texts)).encode("utf-32-le"), np.uint32)
         self.keys, self.pos, self.lens, self.cnt, self.arena = count_pieces(cps, starts, self.table, self.mode, self.keys, self.pos, self.lens, self.cnt, self.arena, self.state)
 
     def counts(self) -> dict[str, int]:

@@ -236,3 +236,37 @@ def test_whitespace_and_bert_piece_counting_match_regex(texts: list[str]) -> Non
 
     for mode, pre in ((MODE_WHITESPACE, Whitespace()), (MODE_BERT, BertPreTokenizer())):
         assert count_split_pieces(texts, mode) == dict(Counter(p for t in texts for p in pre.split(t)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(texts=st.lists(st.one_of(GPT2_TEXT, st.sampled_from(["a[UNK]b c", "x \udcff y", "[UNK]", "é [UN", "K] z"])), max_size=40), block_chars=st.sampled_from([1, 7, 64, 1 << 20]))
+def test_block_counting_on_a_thread_matches_plain_counting(texts: list[str], block_chars: int) -> None:
+    """The numba path (blocks of texts counted on a second thread, whole-block fast checks) counts
+    exactly what the plain path does: surrogates replaced and counted, special tokens cut out."""
+    from corpuskit.tokenizers.counting import _count_numba, clean_surrogates
+    from corpuskit.tokenizers.fast_bytelevel import MODE_BERT, MODE_GPT2, MODE_WHITESPACE
+    from corpuskit.tokenizers.normalizers import BertNormalizer
+    import regex
+
+    from corpuskit.tokenizers.pretokenizers import BertPreTokenizer, ByteLevel, PreTokenizer, Whitespace
+
+    special_re = regex.compile(regex.escape("[UNK]"))
+    for mode, pre, norm in ((MODE_GPT2, ByteLevel(add_prefix_space=False), None), (MODE_WHITESPACE, Whitespace(), None), (MODE_BERT, BertPreTokenizer(), BertNormalizer())):
+        expected: Counter = Counter()
+        bad = 0
+        for text in texts:
+            text, n = clean_surrogates(text)
+            bad += n
+            for part in special_re.split(text):
+                if part:
+                    expected.update(pre.split_raw(norm.normalize(part) if norm is not None else part))
+        if type(pre).map_word is not PreTokenizer.map_word:
+            mapped: Counter = Counter()
+            for w, c in expected.items():
+                mapped[pre.map_word(w)] += c
+            expected = mapped
+        stats: Counter = Counter()
+        got = _count_numba(iter(texts), norm, special_re, Counter(), stats, pre, mode, ["[UNK]"], block_chars)
+        assert got == expected
+        assert stats["texts"] == len(texts)
+        assert stats["surrogates_replaced"] == bad
