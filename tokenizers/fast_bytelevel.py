@@ -284,18 +284,19 @@ class FastByteLevelEncoder:
 
 
 @njit(cache=True, nogil=True)
-def count_pieces(cps, starts, cls, mode, keys, pos, lens, cnt, arena, state):
+def count_pieces(cps, starts, cls, mode, table, arena, state):
     """Add the pieces (see `next_piece`) of a batch of texts to a persistent exact count table.
 
-    The table (keys/pos/lens/cnt, open addressing) and the arena (code points of each distinct
-    piece, `pos` indexes it) live across calls, so a corpus is counted block by block without
+    `table` rows are slots of an open-addressing table: (hash, arena offset, length, count), 32
+    bytes together so that a probe touches one cache line; `arena` holds the code points of
+    each distinct piece. Both live across calls, so a corpus is counted block by block without
     merging per-block dicts. state = [distinct pieces, arena code points used]. Pieces are compared
     code point by code point (the hash only picks the slot), so counts are exact. Returns the
-    (possibly grown) arrays. Memory: O(distinct pieces and their characters).
+    (possibly grown) table and arena. Memory: O(distinct pieces and their characters).
     """
     n_distinct = state[0]
     used = state[1]
-    size = keys.size
+    size = table.shape[0]
     mask = size - 1
     for t in range(starts.size - 1):
         i = starts[t]
@@ -311,51 +312,47 @@ def count_pieces(cps, starts, cls, mode, keys, pos, lens, cnt, arena, state):
             key = np.int64(h >> np.uint64(1))
             slot = key & mask
             while True:
-                if keys[slot] == -1:
+                k = table[slot, 0]
+                if k == -1:
                     if used + n > arena.size:
                         bigger = np.empty(max(2 * arena.size, used + n), np.uint32)
                         bigger[:used] = arena[:used]
                         arena = bigger
                     arena[used : used + n] = cps[i:r]
-                    keys[slot] = key
-                    pos[slot] = used
-                    lens[slot] = n
-                    cnt[slot] = 1
+                    table[slot, 0] = key
+                    table[slot, 1] = used
+                    table[slot, 2] = n
+                    table[slot, 3] = 1
                     used += n
                     n_distinct += 1
                     break
-                if keys[slot] == key and lens[slot] == n:
+                if k == key and table[slot, 2] == n:
                     same = True
-                    q = pos[slot]
+                    q = table[slot, 1]
                     for p in range(n):
                         if arena[q + p] != cps[i + p]:
                             same = False
                             break
                     if same:
-                        cnt[slot] += 1
+                        table[slot, 3] += 1
                         break
                 slot = (slot + 1) & mask
             if 2 * n_distinct > size:
                 size *= 2
                 mask = size - 1
-                k2 = np.full(size, -1, np.int64)
-                p2 = np.zeros(size, np.int64)
-                l2 = np.zeros(size, np.int32)
-                c2 = np.zeros(size, np.int64)
-                for old in range(keys.size):
-                    if keys[old] != -1:
-                        s2 = keys[old] & mask
-                        while k2[s2] != -1:
+                bigger_table = np.zeros((size, 4), np.int64)
+                bigger_table[:, 0] = -1
+                for old in range(table.shape[0]):
+                    if table[old, 0] != -1:
+                        s2 = table[old, 0] & mask
+                        while bigger_table[s2, 0] != -1:
                             s2 = (s2 + 1) & mask
-                        k2[s2] = keys[old]
-                        p2[s2] = pos[old]
-                        l2[s2] = lens[old]
-                        c2[s2] = cnt[old]
-                keys, pos, lens, cnt = k2, p2, l2, c2
+                        bigger_table[s2] = table[old]
+                table = bigger_table
             i = r
     state[0] = n_distinct
     state[1] = used
-    return keys, pos, lens, cnt, arena
+    return table, arena
 
 
 class PieceCounter:
@@ -366,12 +363,9 @@ class PieceCounter:
 
     def __init__(self, mode: int = MODE_GPT2) -> None:
         self.mode = mode
-        self.table = char_classes() if mode == MODE_GPT2 else char_flags()
-        size = 1 << 12
-        self.keys = np.full(size, -1, np.int64)
-        self.pos = np.zeros(size, np.int64)
-        self.lens = np.zeros(size, np.int32)
-        self.cnt = np.zeros(size, np.int64)
+        self.classes = char_classes() if mode == MODE_GPT2 else char_flags()
+        self.table = np.zeros((1 << 12, 4), np.int64)
+        self.table[:, 0] = -1
         self.arena = np.empty(1 << 16, np.uint32)
         self.state = np.zeros(2, np.int64)
 
@@ -382,14 +376,13 @@ class PieceCounter:
         starts = np.zeros(len(texts) + 1, np.int64)
         np.cumsum([len(t) for t in texts], out=starts[1:])
         cps = np.frombuffer((joined if joined is not None else "".join(texts)).encode("utf-32-le"), np.uint32)
-        self.keys, self.pos, self.lens, self.cnt, self.arena = count_pieces(cps, starts, self.table, self.mode, self.keys, self.pos, self.lens, self.cnt, self.arena, self.state)
+        self.table, self.arena = count_pieces(cps, starts, self.classes, self.mode, self.table, self.arena, self.state)
 
     def counts(self) -> dict[str, int]:
         """Each distinct piece with its count."""
-        used = int(self.state[1])
-        chars = self.arena[:used].tobytes().decode("utf-32-le")
-        full = self.keys != -1
-        return {chars[p : p + n]: c for p, n, c in zip(self.pos[full].tolist(), self.lens[full].tolist(), self.cnt[full].tolist())}
+        chars = self.arena[: int(self.state[1])].tobytes().decode("utf-32-le")
+        rows = self.table[self.table[:, 0] != -1]
+        return {chars[p : p + n]: c for p, n, c in zip(rows[:, 1].tolist(), rows[:, 2].tolist(), rows[:, 3].tolist())}
 
 
 def count_split_pieces(texts: list[str], mode: int = MODE_GPT2) -> dict[str, int]:
