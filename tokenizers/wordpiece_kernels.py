@@ -76,6 +76,26 @@ def _pop(hs, hc, hk, size):
 
 
 @njit(cache=True)
+def _adj_append(adj_start, adj_len, adj_cap, pool, used, owner, entry):
+    """Append `entry` to symbol `owner`'s pair list (a contiguous run of `pool`, moved to the end
+    of the pool at twice the capacity when full). Returns the pool and its used length."""
+    n = adj_len[owner]
+    if n == adj_cap[owner]:
+        new_cap = max(4, 2 * n)
+        if used + new_cap > pool.size:
+            pool = _grow_i64(pool, used + new_cap)
+        start = adj_start[owner]
+        for i in range(n):
+            pool[used + i] = pool[start + i]
+        adj_start[owner] = used
+        adj_cap[owner] = new_cap
+        used += new_cap
+    pool[adj_start[owner] + n] = entry
+    adj_len[owner] = n + 1
+    return pool, used
+
+
+@njit(cache=True)
 def _score(pc, ca, cb, likelihood):
     if not likelihood:
         return np.float64(pc)
@@ -102,7 +122,12 @@ def train_wordpiece_merges(sym, word_start, wcount, tok_full, tok_base, tok_full
     flen = np.zeros(cap, np.int64)
     blen = np.zeros(cap, np.int64)
     sym_count = np.zeros(cap, np.int64)
-    adj_head = np.full(cap, -1, np.int64)
+    # each symbol's pairs, as entries 2 * slot + side (0: the symbol is the pair's left one),
+    # in contiguous runs of `pool`; pairs whose count fell to zero are dropped from a run when
+    # it is next scanned (listed[entry] = 0) and put back if the pair forms again
+    adj_start = np.zeros(cap, np.int64)
+    adj_len = np.zeros(cap, np.int64)
+    adj_cap = np.zeros(cap, np.int64)
     string_id = Dict.empty(key_type=types.int64, value_type=types.int64)
     for t in range(n_tokens):
         full[t], base[t], flen[t], blen[t] = tok_full[t], tok_base[t], tok_full_len[t], tok_base_len[t]
@@ -122,9 +147,9 @@ def train_wordpiece_merges(sym, word_start, wcount, tok_full, tok_base, tok_full
     occ_pos = np.zeros(max(n_pos, 16), np.int64)
     occ_next = np.zeros(max(n_pos, 16), np.int64)
     n_occ = 0
-    adj_slot = np.zeros(max(2 * n_pos, 16), np.int64)
-    adj_next = np.zeros(max(2 * n_pos, 16), np.int64)
-    n_adj = 0
+    pool = np.zeros(max(2 * n_pos, 16), np.int64)
+    pool_used = 0
+    listed = np.zeros(2048, np.uint8)
     slot_key = np.zeros(1024, np.int64)
 
     merges = np.zeros((max(vocab_size - n_tokens, 1) + 16, 3), np.int64)
@@ -156,16 +181,12 @@ def train_wordpiece_merges(sym, word_start, wcount, tok_full, tok_base, tok_full
                         stamp = _grow_i64(stamp, n_slots)
                         stamp[old:] = -1
                         slot_key = _grow_i64(slot_key, n_slots)
+                        listed = _grow_i64(listed, 2 * n_slots)
                     slot_key[s] = key
                     for side in range(2):
                         owner = sym[i] if side == 0 else sym[j]
-                        if n_adj >= adj_slot.size:
-                            adj_slot = _grow_i64(adj_slot, n_adj + 1)
-                            adj_next = _grow_i64(adj_next, n_adj + 1)
-                        adj_slot[n_adj] = s
-                        adj_next[n_adj] = adj_head[owner]
-                        adj_head[owner] = n_adj
-                        n_adj += 1
+                        pool, pool_used = _adj_append(adj_start, adj_len, adj_cap, pool, pool_used, owner, 2 * s + side)
+                        listed[2 * s + side] = 1
                 counts[s] += wcount[word_of[i]]
                 occ_pos[n_occ] = i
                 occ_next[n_occ] = head[s]
@@ -203,9 +224,9 @@ def train_wordpiece_merges(sym, word_start, wcount, tok_full, tok_base, tok_full
                     flen = _grow_i64(flen, cap)
                     blen = _grow_i64(blen, cap)
                     sym_count = _grow_i64(sym_count, cap)
-                    old = adj_head.size
-                    adj_head = _grow_i64(adj_head, cap)
-                    adj_head[old:] = -1
+                    adj_start = _grow_i64(adj_start, cap)
+                    adj_len = _grow_i64(adj_len, cap)
+                    adj_cap = _grow_i64(adj_cap, cap)
                 full[new] = h_full
                 base[new] = base[a] * _pow_wrap(np.int64(_HASH_MUL), blen[b]) + base[b]
                 flen[new] = flen[a] + blen[b]
@@ -279,16 +300,14 @@ def train_wordpiece_merges(sym, word_start, wcount, tok_full, tok_base, tok_full
                             stamp = _grow_i64(stamp, n_slots)
                             stamp[old:] = -1
                             slot_key = _grow_i64(slot_key, n_slots)
+                            listed = _grow_i64(listed, 2 * n_slots)
                         slot_key[t] = new_key
-                        for owner_side in range(2):
-                            owner = new if owner_side == 0 else other
-                            if n_adj >= adj_slot.size:
-                                adj_slot = _grow_i64(adj_slot, n_adj + 1)
-                                adj_next = _grow_i64(adj_next, n_adj + 1)
-                            adj_slot[n_adj] = t
-                            adj_next[n_adj] = adj_head[owner]
-                            adj_head[owner] = n_adj
-                            n_adj += 1
+                    for owner_side in range(2):
+                        # a new pair, or one that died and forms again, joins both symbols' runs
+                        if listed[2 * t + owner_side] == 0:
+                            owner = new_key >> 32 if owner_side == 0 else new_key & _MASK32
+                            pool, pool_used = _adj_append(adj_start, adj_len, adj_cap, pool, pool_used, owner, 2 * t + owner_side)
+                            listed[2 * t + owner_side] = 1
                     counts[t] += wc
                     if n_occ >= occ_pos.size:
                         occ_pos = _grow_i64(occ_pos, n_occ + 1)
@@ -306,15 +325,22 @@ def train_wordpiece_merges(sym, word_start, wcount, tok_full, tok_base, tok_full
             # every live pair holding a, b or the new symbol gets an entry with its current score
             # (by plain count, only the pairs with the new symbol changed upwards)
             for owner in (a, b, new) if likelihood else (new, new, new):
-                e = adj_head[owner]
-                while e >= 0:
-                    t = adj_slot[e]
-                    e = adj_next[e]
-                    if stamp[t] == n_merges or counts[t] <= 0:
+                start = adj_start[owner]
+                kept = start
+                for e in range(start, start + adj_len[owner]):
+                    entry = pool[e]
+                    t = entry >> 1
+                    if counts[t] <= 0:
+                        listed[entry] = 0
+                        continue
+                    pool[kept] = entry
+                    kept += 1
+                    if stamp[t] == n_merges:
                         continue
                     stamp[t] = n_merges
                     k2 = slot_key[t]
                     hs, hc, hk, hsize = _push(hs, hc, hk, hsize, _score(counts[t], sym_count[k2 >> 32], sym_count[k2 & _MASK32], likelihood), counts[t], k2)
+                adj_len[owner] = kept - start
             if hsize > 4 * n_slots + 1_000_000:
                 hsize = 0
                 for t in range(n_slots):
