@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from corpuskit.tokenizers.bpe import cached_tokenize, compute_alphabet, string_hash
+from corpuskit.tokenizers.bpe import _alphabet, cached_tokenize, string_hash
 
 
 class WordPieceModel:
@@ -96,8 +96,24 @@ def train_wordpiece(
     if criterion not in ("likelihood", "frequency"):
         raise ValueError(f"WordPiece criterion must be 'likelihood' or 'frequency', got {criterion!r}")
 
-    alphabet = set(compute_alphabet(word_counts, (), limit_alphabet))
-    words = [w for w in word_counts if len(w) <= max_input_chars_per_word and all(ch in alphabet for ch in w)]
+    all_words = list(word_counts)
+    codepoints = np.frombuffer("".join(all_words).encode("utf-32-le", "surrogatepass"), np.uint32)
+    lengths = np.fromiter((len(w) for w in all_words), np.int64, len(all_words))
+    all_counts = np.fromiter(word_counts.values(), np.int64, len(all_words))
+    alphabet = np.array([ord(ch) for ch in _alphabet(codepoints, lengths, all_counts, (), limit_alphabet)], np.uint32)
+    # words longer than the limit or holding a character outside the alphabet are left out
+    word_of = np.repeat(np.arange(len(all_words)), lengths)
+    outside = ~np.isin(codepoints, alphabet)
+    usable = (lengths <= max_input_chars_per_word) & (lengths > 0) & (np.bincount(word_of[outside], minlength=len(all_words)) == 0)
+    kept = usable[word_of]
+    cps = codepoints[kept]
+    kept_lengths = lengths[usable]
+    word_start = np.zeros(kept_lengths.size + 1, np.int64)
+    np.cumsum(kept_lengths, out=word_start[1:])
+    is_first = np.zeros(cps.size, bool)
+    is_first[word_start[:-1]] = True
+    first_codes = np.unique(cps[is_first])
+    rest_codes = np.unique(cps[~is_first])
     tokens: list[str] = []
     index: dict[str, int] = {}
 
@@ -108,28 +124,27 @@ def train_wordpiece(
 
     for tok in special_tokens:
         add(tok)
-    firsts = sorted({w[0] for w in words}, key=ord)
-    rests = sorted({ch for w in words for ch in w[1:]}, key=ord)
-    for ch in firsts:
-        add(ch)
-    for ch in rests:
-        add(prefix + ch)
+    for code in first_codes.tolist():
+        add(chr(code))
+    for code in rest_codes.tolist():
+        add(prefix + chr(code))
     if vocab_size < len(tokens):
         raise ValueError(f"vocab_size {vocab_size} is smaller than the special tokens plus alphabet ({len(tokens)}); raise it or lower limit_alphabet")
-    sym: list[int] = []
-    starts = [0]
-    for w in words:
-        sym.append(index[w[0]])
-        sym.extend(index[prefix + ch] for ch in w[1:])
-        starts.append(len(sym))
+    first_ids = np.array([index[chr(c)] for c in first_codes.tolist()], np.int32)
+    rest_ids = np.array([index[prefix + chr(c)] for c in rest_codes.tolist()], np.int32)
+    sym = np.empty(cps.size, np.int32)
+    if first_codes.size:
+        sym[is_first] = first_ids[np.searchsorted(first_codes, cps[is_first])]
+    if rest_codes.size:
+        sym[~is_first] = rest_ids[np.searchsorted(rest_codes, cps[~is_first])]
     full = np.array([string_hash(t) for t in tokens], np.int64)
     base = np.array([string_hash(t[len(prefix) :] if t.startswith(prefix) and t not in special_tokens else t) for t in tokens], np.int64)
     full_len = np.array([len(t) for t in tokens], np.int64)
     base_len = np.array([len(t) - len(prefix) if t.startswith(prefix) and t not in special_tokens else len(t) for t in tokens], np.int64)
     merges = train_wordpiece_merges(
-        np.array(sym, np.int32),
-        np.array(starts, np.int64),
-        np.fromiter((word_counts[w] for w in words), np.int64, len(words)),
+        sym,
+        word_start,
+        all_counts[usable],
         full,
         base,
         full_len,
