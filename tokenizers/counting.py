@@ -56,11 +56,14 @@ def count_words(
     update = counts.update
     from corpuskit.tokenizers.pretokenizers import ByteLevel
 
-    from corpuskit.tokenizers.fast_bytelevel import MODE_BERT, MODE_GPT2, MODE_WHITESPACE
+    from corpuskit.tokenizers.fast_bytelevel import MODE_BERT, MODE_GPT2, MODE_METASPACE, MODE_WHITESPACE
+    from corpuskit.tokenizers.pretokenizers import Metaspace
 
     hf_type = pre_tokenizer.to_hf().get("type") if pre_tokenizer is not None else None
     if type(pre_tokenizer) is ByteLevel and pre_tokenizer.use_regex and not pre_tokenizer.add_prefix_space:
         return _count_numba(iterator, normalizer, special_re, counts, stats, pre_tokenizer, MODE_GPT2, specials)
+    if type(pre_tokenizer) is Metaspace and pre_tokenizer.split_words and len(pre_tokenizer.replacement) == 1:
+        return _count_numba(iterator, normalizer, special_re, counts, stats, pre_tokenizer, MODE_METASPACE, specials)
     if hf_type in ("Whitespace", "BertPreTokenizer"):
         return _count_numba(iterator, normalizer, special_re, counts, stats, pre_tokenizer, MODE_WHITESPACE if hf_type == "Whitespace" else MODE_BERT, specials)
     # Pre-tokenizers that only ever split at whitespace see the same words in lines joined by
@@ -103,7 +106,7 @@ def count_words(
 
 def _count_numba(texts: Iterable[str], normalizer: Normalizer | None, special_re: "regex.Pattern | None", counts: Counter, stats: Counter, pre_tokenizer: PreTokenizer, mode: int, specials: list[str], block_chars: int = 1 << 20) -> Counter:
     """count_words for the GPT-2, Whitespace and BERT splits: pieces counted in numba, a block of texts at a time."""
-    from corpuskit.tokenizers.fast_bytelevel import PieceCounter
+    from corpuskit.tokenizers.fast_bytelevel import MODE_METASPACE, PieceCounter, metaspace_word
 
     # Blocks are counted on a second thread (the numba kernel releases the GIL) while this one
     # reads and cleans the next block; the queue holds at most two blocks (memory: O(block)).
@@ -113,7 +116,7 @@ def _count_numba(texts: Iterable[str], normalizer: Normalizer | None, special_re
 
     def consume() -> None:
         try:
-            counter = PieceCounter(mode)
+            counter = PieceCounter(mode, getattr(pre_tokenizer, "replacement", "\u2581"))
             counter_box.append(counter)
             while (item := blocks.get()) is not None:
                 counter.add(*item)
@@ -168,6 +171,11 @@ def _count_numba(texts: Iterable[str], normalizer: Normalizer | None, special_re
     if failure:
         raise failure[0]
     counter = counter_box[0]
+    if mode == MODE_METASPACE:
+        rep, prepend = pre_tokenizer.replacement, pre_tokenizer.prepend_scheme != "never"  # type: ignore[attr-defined]
+        for raw, n in counter.counts().items():
+            counts[metaspace_word(raw, rep, prepend)] += n
+        return counts
     counts.update(counter.counts())
     if stats["surrogates_replaced"]:
         log.warning("replaced %d lone surrogates (undecodable bytes) with U+FFFD while counting", stats["surrogates_replaced"])

@@ -20,7 +20,7 @@ from corpuskit.tokenizers.bpe_kernels import _lookup
 
 OTHER, LETTER, NUMBER, SPACE = 0, 1, 2, 3
 WORD, REGEX_SPACE, WHITE_SPACE, BERT_PUNCT = 1, 2, 4, 8
-MODE_GPT2, MODE_WHITESPACE, MODE_BERT = 0, 1, 2
+MODE_GPT2, MODE_WHITESPACE, MODE_BERT, MODE_METASPACE = 0, 1, 2, 3
 _CLASSES: np.ndarray | None = None
 _FLAGS: np.ndarray | None = None
 CACHE_SLOTS = 1 << 19
@@ -61,9 +61,15 @@ def char_flags() -> np.ndarray:
 @njit(cache=True, nogil=True)
 def next_piece(cps, i, e, table, mode):
     """(start, end) of the next piece at or after i, or (e, e): GPT-2 pattern, `\\w+|[^\\w\\s]+`
-    (HF Whitespace) or BERT's whitespace/punctuation split, as `table` (classes or flags) says."""
+    (HF Whitespace), BERT's whitespace/punctuation split, as `table` (classes or flags) says, or
+    Metaspace's split before every character `table` marks (space and the replacement)."""
     if mode == MODE_GPT2:
         return i, gpt2_piece_end(cps, i, e, table)
+    if mode == MODE_METASPACE:
+        r = i + 1
+        while r < e and table[cps[r]] == 0:
+            r += 1
+        return i, r
     if mode == MODE_WHITESPACE:
         while i < e and (table[cps[i]] & REGEX_SPACE) and not (table[cps[i]] & WORD):
             i += 1
@@ -361,9 +367,12 @@ class PieceCounter:
     Memory: O(distinct pieces and their characters); texts are not kept.
     """
 
-    def __init__(self, mode: int = MODE_GPT2) -> None:
+    def __init__(self, mode: int = MODE_GPT2, replacement: str = "\u2581") -> None:
         self.mode = mode
-        self.classes = char_classes() if mode == MODE_GPT2 else char_flags()
+        if mode == MODE_METASPACE:
+            self.classes = metaspace_marks(replacement)
+        else:
+            self.classes = char_classes() if mode == MODE_GPT2 else char_flags()
         self.table = np.zeros((1 << 12, 4), np.int64)
         self.table[:, 0] = -1
         self.arena = np.empty(1 << 16, np.uint32)
@@ -385,11 +394,27 @@ class PieceCounter:
         return {chars[p : p + n]: c for p, n, c in zip(rows[:, 1].tolist(), rows[:, 2].tolist(), rows[:, 3].tolist())}
 
 
-def count_split_pieces(texts: list[str], mode: int = MODE_GPT2) -> dict[str, int]:
+def metaspace_marks(replacement: str) -> np.ndarray:
+    """Table marking the characters a Metaspace piece starts at: the space and the replacement."""
+    table = np.zeros(0x110000, np.uint8)
+    table[32] = 1
+    table[ord(replacement)] = 1
+    return table
+
+
+def count_split_pieces(texts: list[str], mode: int = MODE_GPT2, replacement: str = "\u2581") -> dict[str, int]:
     """Pieces of `texts` with their counts (texts must be free of lone surrogates).
 
-    mode: MODE_GPT2 (raw GPT-2 pieces), MODE_WHITESPACE or MODE_BERT.
+    mode: MODE_GPT2 (raw GPT-2 pieces), MODE_WHITESPACE, MODE_BERT or MODE_METASPACE (raw
+    pieces: spaces not yet replaced, nothing prepended; `metaspace_word` finishes them).
     """
-    counter = PieceCounter(mode)
+    counter = PieceCounter(mode, replacement)
     counter.add(texts)
     return counter.counts()
+
+
+def metaspace_word(raw: str, replacement: str, prepend: bool) -> str:
+    """A raw Metaspace piece as the pre-tokenizer gives it: spaces replaced, the replacement
+    prepended (`prepend`) when the piece does not start with one (only a text's first piece can't)."""
+    word = raw.replace(" ", replacement)
+    return replacement + word if prepend and not word.startswith(replacement) else word

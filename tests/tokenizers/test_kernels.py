@@ -239,19 +239,22 @@ def test_whitespace_and_bert_piece_counting_match_regex(texts: list[str]) -> Non
 
 
 @settings(max_examples=60, deadline=None)
-@given(texts=st.lists(st.one_of(GPT2_TEXT, st.sampled_from(["a[UNK]b c", "x \udcff y", "[UNK]", "é [UN", "K] z"])), max_size=40), block_chars=st.sampled_from([1, 7, 64, 1 << 20]))
+@given(texts=st.lists(st.one_of(GPT2_TEXT, st.sampled_from(["a[UNK]b c", "x \udcff y", "[UNK]", "é [UN", "K] z", " lead", "a  b ", "\u2581x\u2581\u2581y", "_u _", "ﬁ ①"])), max_size=40), block_chars=st.sampled_from([1, 7, 64, 1 << 20]))
 def test_block_counting_on_a_thread_matches_plain_counting(texts: list[str], block_chars: int) -> None:
     """The numba path (blocks of texts counted on a second thread, whole-block fast checks) counts
     exactly what the plain path does: surrogates replaced and counted, special tokens cut out."""
     from corpuskit.tokenizers.counting import _count_numba, clean_surrogates
-    from corpuskit.tokenizers.fast_bytelevel import MODE_BERT, MODE_GPT2, MODE_WHITESPACE
-    from corpuskit.tokenizers.normalizers import BertNormalizer
+    from corpuskit.tokenizers.fast_bytelevel import MODE_BERT, MODE_GPT2, MODE_METASPACE, MODE_WHITESPACE
+    from corpuskit.tokenizers.normalizers import BertNormalizer, build_normalizer
     import regex
 
-    from corpuskit.tokenizers.pretokenizers import BertPreTokenizer, ByteLevel, PreTokenizer, Whitespace
+    from corpuskit.tokenizers.pretokenizers import BertPreTokenizer, ByteLevel, Metaspace, PreTokenizer, Whitespace
 
     special_re = regex.compile(regex.escape("[UNK]"))
-    for mode, pre, norm in ((MODE_GPT2, ByteLevel(add_prefix_space=False), None), (MODE_WHITESPACE, Whitespace(), None), (MODE_BERT, BertPreTokenizer(), BertNormalizer())):
+    cases = [(MODE_GPT2, ByteLevel(add_prefix_space=False), None), (MODE_WHITESPACE, Whitespace(), None), (MODE_BERT, BertPreTokenizer(), BertNormalizer())]
+    cases += [(MODE_METASPACE, Metaspace(prepend_scheme=scheme), norm) for scheme in ("always", "first", "never") for norm in (None, build_normalizer("NFKC"))]
+    cases += [(MODE_METASPACE, Metaspace(replacement="_"), None)]
+    for mode, pre, norm in cases:
         expected: Counter = Counter()
         bad = 0
         for text in texts:
