@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+from itertools import compress
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -23,7 +24,7 @@ UNK_PENALTY = 10.0
 
 def _flat_codepoints(strings: list[str]) -> tuple[np.ndarray, np.ndarray]:
     starts = np.zeros(len(strings) + 1, np.int64)
-    np.cumsum([len(s) for s in strings], out=starts[1:])
+    np.cumsum(np.fromiter(map(len, strings), np.int64, len(strings)), out=starts[1:])
     cps = np.frombuffer("".join(strings).encode("utf-32-le", "surrogatepass"), np.uint32).astype(np.int64)
     return cps, starts
 
@@ -198,7 +199,7 @@ def _m_step(pieces: list[str], expected: np.ndarray, required: int) -> tuple[lis
     keep = np.ones(len(pieces), bool)
     keep[required:] = expected[required:] >= 0.5
     freq = np.maximum(expected[keep], 0.5)
-    kept = [p for p, k in zip(pieces, keep) if k]
+    kept = list(compress(pieces, keep.tolist()))
     return kept, _digamma(freq) - _digamma(freq.sum())
 
 
@@ -216,19 +217,23 @@ def _prune(words_cps: tuple[np.ndarray, np.ndarray], wcount: np.ndarray, pieces:
     # alternatives: best segmentation of each piece without itself
     p_cps, p_starts = _flat_codepoints(pieces)
     alt_ids, _, alt_bounds = viterbi_words(p_cps, p_starts, *trie, scores, -1, float(scores.min()) - UNK_PENALTY, np.arange(n, dtype=np.int64))
-    alt_ids_l, alt_b = alt_ids.tolist(), alt_bounds.tolist()
+    # loss of piece i: its share of the words times log p(i) - sum over its alternative pieces a
+    # of log((freq[a] + freq[i]) / (total + freq[i] * (len(alt) - 1))); no alternative (empty or
+    # holding an unknown): infinite, never pruned; unused: -inf, always pruned
+    alt_len = np.diff(alt_bounds)
+    owner = np.repeat(np.arange(n), alt_len)
+    unknown = np.bincount(owner[alt_ids < 0], minlength=n) > 0
+    freq = freq.astype(np.float64)
+    with np.errstate(divide="ignore"):
+        logsum_alt = np.log(total + freq * (alt_len - 1))
+        terms = np.log(freq[np.maximum(alt_ids, 0)] + freq[owner]) - logsum_alt[owner]
+        logprob_alt = np.bincount(owner, weights=terms, minlength=n)
+        logprob = np.log(freq) - math.log(total)
     losses = np.full(n, np.inf)
-    for i in range(required, n):
-        if freq[i] == 0:
-            losses[i] = -np.inf
-            continue
-        alt = alt_ids_l[alt_b[i] : alt_b[i + 1]]
-        if not alt or any(a < 0 for a in alt):
-            continue
-        logsum_alt = math.log(total + freq[i] * (len(alt) - 1))
-        logprob_alt = sum(math.log(freq[a] + freq[i]) - logsum_alt for a in alt)
-        logprob = math.log(freq[i]) - math.log(total)
-        losses[i] = containing[i] / vsum * (logprob - logprob_alt)
+    scored = (alt_len > 0) & ~unknown & (freq > 0)
+    losses[scored] = containing[scored] / vsum * (logprob[scored] - logprob_alt[scored])
+    losses[freq == 0] = -np.inf
+    losses[:required] = np.inf
     size = max(target, int(n * shrinking_factor))
     order = np.argsort(-losses[required:], kind="stable") + required
     chosen = np.sort(np.concatenate([np.arange(required), order[: max(size - required, 0)]]))
