@@ -11,6 +11,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from corpuskit.tokenizers.bpe_kernels import _lookup, build_table
+
 _NEG_INF = -np.inf
 
 
@@ -331,15 +333,16 @@ def viterbi_reference(word: str, pieces: dict[str, float], unk_score: float) -> 
 
 
 @njit(cache=True, nogil=True)
-def _substring_walk(cps, starts, max_len, marker, keys, hashes_out, where_out, first_where):
+def _substring_walk(cps, starts, max_len, marker, table_keys, table_vals, hashes_out, where_out, first_where):
     """Visit every candidate seed substring: 2..max_len characters, the marker only first.
 
-    With `keys` (sorted hashes) empty, write each substring's 64-bit hash to hashes_out (and
-    position << 8 | length to where_out when it has room); otherwise record in first_where the
-    first position of each key. Returns how many substrings there are.
+    With the hash table (`table_keys`/`table_vals`: hash -> index, from bpe_kernels.build_table)
+    empty, write each substring's 64-bit hash to hashes_out (and position << 8 | length to
+    where_out when it has room); otherwise record in first_where[index] the first position of
+    each hash in the table. Returns how many substrings there are.
     """
     k = 0
-    locate = keys.size > 0
+    locate = table_keys.size > 0
     fill = hashes_out.size > 0
     for w in range(starts.size - 1):
         s = starts[w]
@@ -356,8 +359,8 @@ def _substring_walk(cps, starts, max_len, marker, keys, hashes_out, where_out, f
                 h = (h ^ np.uint64(c)) * np.uint64(1099511628211)
                 key = np.int64(h >> np.uint64(1))
                 if locate:
-                    idx = np.searchsorted(keys, key)
-                    if idx < keys.size and keys[idx] == key and first_where[idx] == -1:
+                    idx = _lookup(table_keys, table_vals, key)
+                    if idx >= 0 and first_where[idx] == -1:
                         first_where[idx] = ((s + i) << 8) | (j - i + 1)
                 elif fill:
                     hashes_out[k] = key
@@ -372,10 +375,10 @@ _EMPTY = np.empty(0, np.int64)
 
 def substring_hashes(cps: np.ndarray, starts: np.ndarray, max_len: int, marker: int) -> tuple[np.ndarray, np.ndarray]:
     """Hash and (position << 8 | length) of every candidate seed substring (for tests and small inputs)."""
-    n = _substring_walk(cps, starts, max_len, marker, _EMPTY, _EMPTY, _EMPTY, _EMPTY)
+    n = _substring_walk(cps, starts, max_len, marker, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY)
     hashes = np.empty(n, np.int64)
     where = np.empty(n, np.int64)
-    _substring_walk(cps, starts, max_len, marker, _EMPTY, hashes, where, _EMPTY)
+    _substring_walk(cps, starts, max_len, marker, _EMPTY, _EMPTY, hashes, where, _EMPTY)
     return hashes, where
 
 
@@ -384,14 +387,15 @@ def shared_substrings(cps: np.ndarray, starts: np.ndarray, max_len: int, marker:
 
     Memory: one int64 per candidate substring (sorted in place), then O(shared substrings).
     """
-    n = _substring_walk(cps, starts, max_len, marker, _EMPTY, _EMPTY, _EMPTY, _EMPTY)
+    n = _substring_walk(cps, starts, max_len, marker, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY)
     hashes = np.empty(n, np.int64)
-    _substring_walk(cps, starts, max_len, marker, _EMPTY, hashes, _EMPTY, _EMPTY)
+    _substring_walk(cps, starts, max_len, marker, _EMPTY, _EMPTY, hashes, _EMPTY, _EMPTY)
     hashes.sort()
     keys, counts = _runs(hashes, min_count)
     del hashes
     first = np.full(keys.size, -1, np.int64)
-    _substring_walk(cps, starts, max_len, marker, keys, _EMPTY, _EMPTY, first)
+    table_keys, table_vals = build_table(keys, np.arange(keys.size, dtype=np.int64))
+    _substring_walk(cps, starts, max_len, marker, table_keys, table_vals, _EMPTY, _EMPTY, first)
     return first, counts
 
 
