@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+from concurrent.futures import ThreadPoolExecutor
 from itertools import compress
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -210,13 +211,17 @@ def _prune(words_cps: tuple[np.ndarray, np.ndarray], wcount: np.ndarray, pieces:
     trie = build_trie(*_flat_codepoints(pieces))
     n = len(pieces)
     cps, starts = words_cps
-    ids, _, bounds = viterbi_words(cps, starts, *trie, scores, -1, float(scores.min()) - UNK_PENALTY, np.full(starts.size - 1, -1, np.int64))
+    unk_score = float(scores.min()) - UNK_PENALTY
+    p_cps, p_starts = _flat_codepoints(pieces)
+    # the words' best segmentations and each piece's best segmentation without itself (its
+    # alternative), on two threads: the kernel releases the GIL
+    with ThreadPoolExecutor(2) as pool:
+        alternatives = pool.submit(viterbi_words, p_cps, p_starts, *trie, scores, -1, unk_score, np.arange(n, dtype=np.int64))
+        ids, _, bounds = viterbi_words(cps, starts, *trie, scores, -1, unk_score, np.full(starts.size - 1, -1, np.int64))
+        alt_ids, _, alt_bounds = alternatives.result()
     freq, containing = usage_counts(ids, bounds, wcount, n)
     total = freq.sum()
     vsum = wcount.sum()
-    # alternatives: best segmentation of each piece without itself
-    p_cps, p_starts = _flat_codepoints(pieces)
-    alt_ids, _, alt_bounds = viterbi_words(p_cps, p_starts, *trie, scores, -1, float(scores.min()) - UNK_PENALTY, np.arange(n, dtype=np.int64))
     # loss of piece i: its share of the words times log p(i) - sum over its alternative pieces a
     # of log((freq[a] + freq[i]) / (total + freq[i] * (len(alt) - 1))); no alternative (empty or
     # holding an unknown): infinite, never pruned; unused: -inf, always pruned
