@@ -57,7 +57,13 @@ def _pop(hs, hc, hk, size):
     s, c, k = hs[0], hc[0], hk[0]
     size -= 1
     hs[0], hc[0], hk[0] = hs[size], hc[size], hk[size]
-    i = 0
+    _sift_down(hs, hc, hk, size, 0)
+    return s, c, k, size
+
+
+@njit(cache=True)
+def _sift_down(hs, hc, hk, size, i):
+    """Move entry i down until it outranks its children."""
     while True:
         left = 2 * i + 1
         if left >= size:
@@ -72,7 +78,6 @@ def _pop(hs, hc, hk, size):
             i = best
         else:
             break
-    return s, c, k, size
 
 
 @njit(cache=True)
@@ -113,9 +118,9 @@ def train_wordpiece_merges(sym, word_start, wcount, tok_full, tok_base, tok_full
     """
     n_pos = sym.size
     n_words = word_start.size - 1
-    nxt = np.empty(n_pos, np.int64)
-    prv = np.empty(n_pos, np.int64)
-    word_of = np.empty(n_pos, np.int64)
+    nxt = np.empty(n_pos, np.int32)
+    prv = np.empty(n_pos, np.int32)
+    word_of = np.empty(n_pos, np.int32)
     cap = max(vocab_size, n_tokens) + 16
     full = np.zeros(cap, np.int64)
     base = np.zeros(cap, np.int64)
@@ -141,13 +146,13 @@ def train_wordpiece_merges(sym, word_start, wcount, tok_full, tok_base, tok_full
 
     slot_of = Dict.empty(key_type=types.int64, value_type=types.int64)
     counts = np.zeros(1024, np.int64)
-    head = np.full(1024, -1, np.int64)
-    stamp = np.full(1024, -1, np.int64)
+    head = np.full(1024, -1, np.int32)
+    stamp = np.full(1024, -1, np.int32)
     n_slots = 0
-    occ_pos = np.zeros(max(n_pos, 16), np.int64)
-    occ_next = np.zeros(max(n_pos, 16), np.int64)
+    occ_pos = np.zeros(max(n_pos, 16), np.int32)
+    occ_next = np.zeros(max(n_pos, 16), np.int32)
     n_occ = 0
-    pool = np.zeros(max(2 * n_pos, 16), np.int64)
+    pool = np.zeros(max(2 * n_pos, 16), np.int32)
     pool_used = 0
     listed = np.zeros(2048, np.uint8)
     slot_key = np.zeros(1024, np.int64)
@@ -155,7 +160,7 @@ def train_wordpiece_merges(sym, word_start, wcount, tok_full, tok_base, tok_full
     merges = np.zeros((max(vocab_size - n_tokens, 1) + 16, 3), np.int64)
     n_merges = 0
     touched = np.zeros(64, np.int64)
-    positions = np.zeros(64, np.int64)
+    positions = np.zeros(64, np.int32)
     hs = np.zeros(16, np.float64)
     hc = np.zeros(16, np.int64)
     hk = np.zeros(16, np.int64)
@@ -341,12 +346,18 @@ def train_wordpiece_merges(sym, word_start, wcount, tok_full, tok_base, tok_full
                     k2 = slot_key[t]
                     hs, hc, hk, hsize = _push(hs, hc, hk, hsize, _score(counts[t], sym_count[k2 >> 32], sym_count[k2 & _MASK32], likelihood), counts[t], k2)
                 adj_len[owner] = kept - start
-            if hsize > 4 * n_slots + 1_000_000:
+            if hsize > 2 * n_slots + 65_536:
+                # too many stale entries: one fresh entry per live pair, heapified in place
                 hsize = 0
                 for t in range(n_slots):
                     if counts[t] > 0:
                         k2 = slot_key[t]
-                        hs, hc, hk, hsize = _push(hs, hc, hk, hsize, _score(counts[t], sym_count[k2 >> 32], sym_count[k2 & _MASK32], likelihood), counts[t], k2)
+                        hs[hsize] = _score(counts[t], sym_count[k2 >> 32], sym_count[k2 & _MASK32], likelihood)
+                        hc[hsize] = counts[t]
+                        hk[hsize] = k2
+                        hsize += 1
+                for i in range(hsize // 2 - 1, -1, -1):
+                    _sift_down(hs, hc, hk, hsize, i)
     return merges[:n_merges]
 
 
