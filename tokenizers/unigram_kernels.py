@@ -27,14 +27,15 @@ def _slot(tkeys, key):
 
 @njit(cache=True)
 def build_trie(cps, starts):
-    """Trie of pieces given as flat codepoints + boundaries. Returns (table keys, child node, piece id per node)."""
-    total = cps.size + 1
-    size = 16
-    while size < total + total // 4:  # nodes <= characters; shared prefixes keep the load lower
-        size *= 2
+    """Trie of pieces given as flat codepoints + boundaries. Returns (table keys, child node, piece id per node).
+
+    The edge table doubles to stay under half full, so it is sized by the trie's nodes (often far
+    fewer than the pieces' characters: the prefixes of a piece are mostly pieces too).
+    """
+    size = 1024
     tkeys = np.full(size, -1, np.int64)
     tvals = np.zeros(size, np.int32)
-    node_piece = np.full(total, -1, np.int64)
+    node_piece = np.full(size, -1, np.int32)
     n_nodes = 1
     for p in range(starts.size - 1):
         node = 0
@@ -45,6 +46,21 @@ def build_trie(cps, starts):
                 tkeys[h] = key
                 tvals[h] = np.int32(n_nodes)
                 n_nodes += 1
+                if n_nodes > node_piece.size:
+                    grown = np.full(2 * node_piece.size, -1, np.int32)
+                    grown[: node_piece.size] = node_piece
+                    node_piece = grown
+                if 2 * n_nodes > size:
+                    size *= 2
+                    k2 = np.full(size, -1, np.int64)
+                    v2 = np.zeros(size, np.int32)
+                    for old in range(tkeys.size):
+                        if tkeys[old] != -1:
+                            h2 = _slot(k2, tkeys[old])
+                            k2[h2] = tkeys[old]
+                            v2[h2] = tvals[old]
+                    tkeys, tvals = k2, v2
+                    h = _slot(tkeys, key)
             node = tvals[h]
         if node_piece[node] == -1:
             node_piece[node] = p
