@@ -104,7 +104,7 @@ def count_words(
     return counts
 
 
-def _count_numba(texts: Iterable[str], normalizer: Normalizer | None, special_re: "regex.Pattern | None", counts: Counter, stats: Counter, pre_tokenizer: PreTokenizer, mode: int, specials: list[str], block_chars: int = 1 << 20) -> Counter:
+def _count_numba(texts: Iterable[str], normalizer: Normalizer | None, special_re: "regex.Pattern | None", counts: Counter, stats: Counter, pre_tokenizer: PreTokenizer, mode: int, specials: list[str], block_chars: int = 1 << 18) -> Counter:
     """count_words for the GPT-2, Whitespace and BERT splits: pieces counted in numba, a block of texts at a time."""
     from corpuskit.tokenizers.fast_bytelevel import MODE_METASPACE, PieceCounter, metaspace_word
 
