@@ -32,6 +32,12 @@ class Reader(ABC):
     def read(self, path: str) -> Iterator[Document | Rejected]:
         """Yield the documents of `path`, and a Rejected for each record that is not one."""
 
+    def texts(self, path: str) -> Iterator[str | Rejected]:
+        """Like `read`, but only the texts: what trainers consume. Readers that can skip
+        building Documents (ids, metadata) override this for speed."""
+        for item in self.read(path):
+            yield item if isinstance(item, Rejected) else item.text
+
 
 def reader_for(path: str | Path, options: dict[str, Any] | None = None) -> Reader:
     """Build the reader whose `suffixes` match `path` (longest suffix wins), with `options`.
@@ -75,6 +81,15 @@ def read_corpus(
     `on_error='raise'` stops at the first broken record with its location; 'skip' logs and
     goes on. Memory: one document (or one Parquet batch) at a time.
     """
+    yield from _records(inputs, reader, on_error, options, texts_only=False)
+
+
+def iter_texts(inputs: str | list[str] | tuple[str, ...], reader: str | None = None, on_error: str = "raise", **options: Any) -> Iterator[str]:
+    """Stream only the texts of `read_corpus(inputs, ...)`: what trainers consume."""
+    yield from _records(inputs, reader, on_error, options, texts_only=True)
+
+
+def _records(inputs: Any, reader: str | None, on_error: str, options: dict[str, Any], texts_only: bool) -> Iterator[Any]:
     if on_error not in ("raise", "skip"):
         raise ValueError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
     fixed = build_reader(registry.load("readers", reader), options) if reader else None
@@ -85,16 +100,10 @@ def read_corpus(
         files = [str(p) for p in expand_inputs(paths)]
     for path in files:
         source = fixed or reader_for(path, options)
-        for item in source.read(path):
+        for item in source.texts(path) if texts_only else source.read(path):
             if isinstance(item, Rejected):
                 if item.errored and on_error == "raise":
                     raise CorpusError(item.message())
                 log.info("skipped %s", item.message())
                 continue
             yield item
-
-
-def iter_texts(inputs: str | list[str] | tuple[str, ...], **kwargs: Any) -> Iterator[str]:
-    """Stream only the texts of `read_corpus(inputs, **kwargs)`: what trainers consume."""
-    for doc in read_corpus(inputs, **kwargs):
-        yield doc.text

@@ -50,6 +50,17 @@ class TextReader(Reader):
         if block:
             yield self._document(stem, path, start, block)
 
+    def texts(self, path: str) -> Iterator[str | Rejected]:
+        """The texts alone; in line mode without building Documents (trainers read this way)."""
+        if self.mode != "line":
+            yield from super().texts(path)
+            return
+        for item in numbered_lines(path):
+            if isinstance(item, Rejected):
+                yield item
+            elif item[1].strip():
+                yield item[1]
+
     @staticmethod
     def _document(stem: str, path: str, lineno: int, lines: list[str]) -> Document:
         return Document(id=f"{stem}:{lineno}", text="\n".join(lines), metadata={"location": f"{path}:{lineno}"})

@@ -235,3 +235,17 @@ def test_hf_datasets_reader_streams_local_json(tmp_path):
     write_jsonl(path, [{"text": f"hf {i}", "id": i} for i in range(3)])
     docs = list(read_corpus("json", reader="hf", data_files=[str(path)]))
     assert [d.text for d in docs] == ["hf 0", "hf 1", "hf 2"]
+
+
+@pytest.mark.parametrize("mode", ["line", "paragraph"])
+def test_texts_fast_path_equals_documents(tmp_path, mode):
+    path = tmp_path / "t.txt.gz"
+    path.write_bytes(gzip.compress("one\n\ntwo\nthree\n  \nfour caf\xe9\n".encode("latin-1")))
+    reader = TextReader(mode=mode)
+    docs = [d.text for d in reader.read(str(path)) if isinstance(d, Document)]
+    assert list(reader.texts(str(path))) == docs
+    cut = tmp_path / "cut.txt.gz"
+    cut.write_bytes(gzip.compress("".join(f"line {i * 7919 % 10007}\n" for i in range(50000)).encode())[:20000])
+    with pytest.raises(CorpusError, match="truncated_or_corrupt_file"):
+        list(iter_texts(str(cut)))
+    assert len(list(iter_texts(str(cut), on_error="skip"))) > 0
