@@ -249,3 +249,11 @@ def test_texts_fast_path_equals_documents(tmp_path, mode):
     with pytest.raises(CorpusError, match="truncated_or_corrupt_file"):
         list(iter_texts(str(cut)))
     assert len(list(iter_texts(str(cut), on_error="skip"))) > 0
+
+
+def test_jsonl_texts_fast_path_equals_documents(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    write_jsonl(path, [{"text": "ok"}, '{"text": "unterminated', {"title": "x"}, {"text": "ok too", "id": 3}])
+    reader = JsonlReader()
+    slow = [d.text if isinstance(d, Document) else d for d in reader.read(str(path))]
+    assert list(reader.texts(str(path))) == slow
