@@ -40,15 +40,23 @@ def build_table(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.nd
     return _fill_table(np.asarray(keys, np.int64), np.asarray(values, np.int64), size)
 
 
+@njit(cache=True, inline="always")
+def _slot(tkeys, key):
+    """Index in the open-addressing table `tkeys` (-1 = empty) holding `key`, or the empty
+    index where it would go. Shared by every hash table of the tokenizer kernels."""
+    mask = tkeys.size - 1
+    h = (key * 0x9E3779B97F4A7C15) >> 17 & mask
+    while tkeys[h] != -1 and tkeys[h] != key:
+        h = (h + 1) & mask
+    return h
+
+
 @njit(cache=True)
 def _fill_table(keys, values, size):
     tkeys = np.full(size, -1, np.int64)
     tvals = np.zeros(size, np.int64)
-    mask = size - 1
     for i in range(keys.size):
-        h = (keys[i] * 0x9E3779B97F4A7C15) >> 17 & mask
-        while tkeys[h] != -1 and tkeys[h] != keys[i]:
-            h = (h + 1) & mask
+        h = _slot(tkeys, keys[i])
         tkeys[h] = keys[i]
         tvals[h] = values[i]
     return tkeys, tvals
@@ -56,15 +64,9 @@ def _fill_table(keys, values, size):
 
 @njit(cache=True, inline="always")
 def _lookup(tkeys, tvals, key):
-    mask = tkeys.size - 1
-    h = (key * 0x9E3779B97F4A7C15) >> 17 & mask
-    while True:
-        k = tkeys[h]
-        if k == key:
-            return tvals[h]
-        if k == -1:
-            return -1
-        h = (h + 1) & mask
+    """The value stored for `key`, or -1."""
+    h = _slot(tkeys, key)
+    return tvals[h] if tkeys[h] == key else -1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -208,16 +210,6 @@ def _heap_pop(hc, hk, size):
     return c, k, size
 
 
-@njit(cache=True, inline="always")
-def _pair_slot(pk, key):
-    """Index in the open-addressing pair table `pk` holding `key`, or the empty index where it would go."""
-    mask = pk.size - 1
-    h = (key * 0x9E3779B97F4A7C15) >> 17 & mask
-    while pk[h] != -1 and pk[h] != key:
-        h = (h + 1) & mask
-    return h
-
-
 @njit(cache=True)
 def _pair_table_grow(pk, pv):
     """The pair table at twice the size (load kept under one half)."""
@@ -226,7 +218,7 @@ def _pair_table_grow(pk, pv):
     v2 = np.zeros(size, np.int32)
     for i in range(pk.size):
         if pk[i] != -1:
-            h = _pair_slot(k2, pk[i])
+            h = _slot(k2, pk[i])
             k2[h] = pk[i]
             v2[h] = pv[i]
     return k2, v2
@@ -277,7 +269,7 @@ def train_merges(sym, word_start, wcount, tok_hash, tok_len, n_tokens, vocab_siz
         if j < 0:
             continue
         key = (np.int64(sym[i]) << 32) | sym[j]
-        h = _pair_slot(pk, key)
+        h = _slot(pk, key)
         if pk[h] == -1:
             s = n_slots
             pk[h] = key
@@ -315,7 +307,7 @@ def train_merges(sym, word_start, wcount, tok_hash, tok_len, n_tokens, vocab_siz
     positions = np.zeros(64, np.int32)
     while n_tokens < vocab_size and hsize > 0:
         c, key, hsize = _heap_pop(hc, hk, hsize)
-        s = pv[_pair_slot(pk, key)]
+        s = pv[_slot(pk, key)]
         actual = counts[s]
         if actual != c:
             if actual > 0:
@@ -383,8 +375,8 @@ def train_merges(sym, word_start, wcount, tok_hash, tok_len, n_tokens, vocab_siz
                     old_key = (b << 32) | np.int64(sym[q])
                     new_key = (new << 32) | np.int64(sym[q])
                     at = pos
-                counts[pv[_pair_slot(pk, old_key)]] -= wc
-                h2 = _pair_slot(pk, new_key)
+                counts[pv[_slot(pk, old_key)]] -= wc
+                h2 = _slot(pk, new_key)
                 if pk[h2] == -1:
                     t = n_slots
                     pk[h2] = new_key

@@ -11,18 +11,9 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from corpuskit.tokenizers.bpe_kernels import _lookup, build_table
+from corpuskit.tokenizers.bpe_kernels import _lookup, _slot, build_table
 
 _NEG_INF = -np.inf
-
-
-@njit(cache=True)
-def _slot(tkeys, key):
-    mask = tkeys.size - 1
-    h = (key * 0x9E3779B97F4A7C15) >> 17 & mask
-    while tkeys[h] != -1 and tkeys[h] != key:
-        h = (h + 1) & mask
-    return h
 
 
 @njit(cache=True)
@@ -69,16 +60,8 @@ def build_trie(cps, starts):
 
 @njit(cache=True, inline="always")
 def _child(tkeys, tvals, node, cp):
-    key = (np.int64(node) << 21) | cp
-    mask = tkeys.size - 1
-    h = (key * 0x9E3779B97F4A7C15) >> 17 & mask
-    while True:
-        k = tkeys[h]
-        if k == key:
-            return tvals[h]
-        if k == -1:
-            return -1
-        h = (h + 1) & mask
+    """The trie node reached from `node` by code point `cp`, or -1."""
+    return _lookup(tkeys, tvals, (np.int64(node) << 21) | cp)
 
 
 @njit(cache=True, nogil=True)
