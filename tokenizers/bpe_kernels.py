@@ -224,6 +224,33 @@ def _pair_table_grow(pk, pv):
     return k2, v2
 
 
+@njit(cache=True, inline="always")
+def _pair_id(pk, pv, counts, keys, head, stamp, n_slots, key):
+    """The id of pair `key`, registering it when new (growing the per-pair arrays as needed).
+
+    Returns the id and the (possibly reallocated) tables, so callers rebind them all.
+    """
+    h = _slot(pk, key)
+    if pk[h] != -1:
+        return pv[h], pk, pv, counts, keys, head, stamp, n_slots
+    s = n_slots
+    pk[h] = key
+    pv[h] = s
+    n_slots += 1
+    if 2 * n_slots > pk.size:
+        pk, pv = _pair_table_grow(pk, pv)
+    if n_slots > counts.size:
+        counts = _grow_i64(counts, n_slots)
+        keys = _grow_i64(keys, n_slots)
+        old = head.size
+        head = _grow_i64(head, n_slots)
+        head[old:] = -1
+        stamp = _grow_i64(stamp, n_slots)
+        stamp[old:] = -1
+    keys[s] = key
+    return s, pk, pv, counts, keys, head, stamp, n_slots
+
+
 @njit(cache=True)
 def train_merges(sym, word_start, wcount, tok_hash, tok_len, n_tokens, vocab_size, min_frequency):
     """Learn merges until the vocabulary holds `vocab_size` tokens or no pair is frequent enough.
@@ -269,25 +296,7 @@ def train_merges(sym, word_start, wcount, tok_hash, tok_len, n_tokens, vocab_siz
         if j < 0:
             continue
         key = (np.int64(sym[i]) << 32) | sym[j]
-        h = _slot(pk, key)
-        if pk[h] == -1:
-            s = n_slots
-            pk[h] = key
-            pv[h] = s
-            n_slots += 1
-            if 2 * n_slots > pk.size:
-                pk, pv = _pair_table_grow(pk, pv)
-            if n_slots > counts.size:
-                counts = _grow_i64(counts, n_slots)
-                keys = _grow_i64(keys, n_slots)
-                old = head.size
-                head = _grow_i64(head, n_slots)
-                head[old:] = -1
-                stamp = _grow_i64(stamp, n_slots)
-                stamp[old:] = -1
-            keys[s] = key
-        else:
-            s = pv[h]
+        s, pk, pv, counts, keys, head, stamp, n_slots = _pair_id(pk, pv, counts, keys, head, stamp, n_slots, key)
         counts[s] += wcount[word_of[i]]
         occ_pos[n_occ] = i
         occ_next[n_occ] = head[s]
@@ -376,25 +385,7 @@ def train_merges(sym, word_start, wcount, tok_hash, tok_len, n_tokens, vocab_siz
                     new_key = (new << 32) | np.int64(sym[q])
                     at = pos
                 counts[pv[_slot(pk, old_key)]] -= wc
-                h2 = _slot(pk, new_key)
-                if pk[h2] == -1:
-                    t = n_slots
-                    pk[h2] = new_key
-                    pv[h2] = t
-                    n_slots += 1
-                    if 2 * n_slots > pk.size:
-                        pk, pv = _pair_table_grow(pk, pv)
-                    if n_slots > counts.size:
-                        counts = _grow_i64(counts, n_slots)
-                        keys = _grow_i64(keys, n_slots)
-                        old = head.size
-                        head = _grow_i64(head, n_slots)
-                        head[old:] = -1
-                        stamp = _grow_i64(stamp, n_slots)
-                        stamp[old:] = -1
-                    keys[t] = new_key
-                else:
-                    t = pv[h2]
+                t, pk, pv, counts, keys, head, stamp, n_slots = _pair_id(pk, pv, counts, keys, head, stamp, n_slots, new_key)
                 counts[t] += wc
                 if n_occ >= occ_pos.size:
                     occ_pos = _grow_i64(occ_pos, n_occ + 1)
