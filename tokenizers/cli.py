@@ -25,11 +25,12 @@ def tokenizer() -> None:
 @click.option("--special-tokens", multiple=True, help="Special tokens, repeatable or comma-separated (default: the model's).")
 @click.option("--lowercase/--no-lowercase", default=None, help="Lowercase text first (WordPiece defaults to on).")
 @click.option("--pre-tokenizer", default=None, help="whitespace, bert, metaspace (bpe); gpt2, gpt4 (byte-bpe).")
+@click.option("--character-coverage", type=float, default=None, help="Unigram: share of characters given a piece; the rarest others encode as <unk> (default 0.9995, as SentencePiece; 1.0 keeps all).")
 @click.option("--text-field", default="text", show_default=True, help="Field holding the text in JSONL/Parquet inputs.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="tokenizer.json to write.")
 @click.option("--progress/--no-progress", default=True, show_default=True)
 @click.argument("inputs", nargs=-1, required=True)
-def train_cmd(model: str, vocab_size: int, min_frequency: int, special_tokens: tuple[str, ...], lowercase: bool | None, pre_tokenizer: str | None, text_field: str, output: str, progress: bool, inputs: tuple[str, ...]) -> None:
+def train_cmd(model: str, vocab_size: int, min_frequency: int, special_tokens: tuple[str, ...], lowercase: bool | None, pre_tokenizer: str | None, character_coverage: float | None, text_field: str, output: str, progress: bool, inputs: tuple[str, ...]) -> None:
     """Train a tokenizer on text, JSONL, Parquet files or pipeline output folders.
 
     \b
@@ -48,6 +49,10 @@ def train_cmd(model: str, vocab_size: int, min_frequency: int, special_tokens: t
         options["lowercase"] = lowercase
     if pre_tokenizer:
         options["pre_tokenizer"] = pre_tokenizer
+    if character_coverage is not None:
+        if model != "unigram":
+            raise click.UsageError("--character-coverage applies to --model unigram only")
+        options["character_coverage"] = character_coverage
     start = time.perf_counter()
     try:
         trainer = cls(**options)

@@ -198,6 +198,10 @@ class UnigramConfig:
     seed_size: int = 1_000_000
     shrinking_factor: float = 0.75
     em_iterations: int = 2
+    split_by_unicode_script: bool = True  # SentencePiece's defaults: one script per piece,
+    split_by_number: bool = True  # digits not joined to letters,
+    split_digits: bool = False  # but runs of digits allowed
+    character_coverage: float = 0.9995  # SentencePiece's default; 1.0 gives every character a piece
     lowercase: bool = False
     strip_accents: bool = False
     unicode_normalizer: str | None = "NFKC"
@@ -217,7 +221,7 @@ class UnigramTrainer(_BaseTrainer):
         c = self.config
         if c.unk_token not in c.special_tokens:
             c.special_tokens = [c.unk_token] + list(c.special_tokens)
-        pieces = train_unigram(counts, c.vocab_size, c.special_tokens, c.max_piece_length, c.seed_size, c.shrinking_factor, c.em_iterations, c.byte_fallback)
+        pieces = train_unigram(counts, c.vocab_size, c.special_tokens, c.max_piece_length, c.seed_size, c.shrinking_factor, c.em_iterations, c.byte_fallback, c.split_by_unicode_script, c.split_by_number, c.split_digits, c.character_coverage)
         vocab = {p: i for i, (p, _) in enumerate(pieces)}
         model = UnigramModel(pieces, vocab[c.unk_token], c.byte_fallback)
         decoder: Any = MetaspaceDecoder()

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
+import regex
 
 from corpuskit.tokenizers.bpe import cached_tokenize
 
@@ -152,10 +153,22 @@ def _digamma(x: np.ndarray) -> np.ndarray:
     return digamma(x)
 
 
-def seed_pieces(words: list[str], counts: np.ndarray, max_piece_length: int, seed_size: int, marker: str = "▁") -> tuple[list[str], np.ndarray]:
-    """Seed vocabulary: every character (weighted by word counts), then the substrings of 2+ characters
-    that occur at least twice among the distinct words, ranked by occurrences * length (SentencePiece's
-    seeding rule, which favours pieces shared by many words). The marker may only start a piece.
+def seed_pieces(
+    words: list[str],
+    counts: np.ndarray,
+    max_piece_length: int,
+    seed_size: int,
+    marker: str = "▁",
+    split_by_unicode_script: bool = True,
+    split_by_number: bool = True,
+    split_digits: bool = False,
+) -> tuple[list[str], np.ndarray]:
+    """Seed vocabulary: every character, then the substrings of 2+ characters that occur at least
+    twice in the corpus and are followed by at least two different things (the internal nodes of
+    the corpus's suffix tree), ranked by occurrences * length: SentencePiece's seeding rule, with
+    occurrences weighted by the word counts. The marker may only start a piece.
+    With `split_by_unicode_script` a piece holds one script (see scripts.py; `split_by_number`: digits
+    count as their own script, Common, rather than joining any; `split_digits`: digits stand alone).
 
     Substrings are told apart by a 64-bit hash (a collision would merge two counts; odds about
     n^2 / 2^64). Memory: O(characters of the distinct words * max_piece_length).
@@ -166,7 +179,10 @@ def seed_pieces(words: list[str], counts: np.ndarray, max_piece_length: int, see
     char_weight = np.bincount(cps, weights=np.repeat(counts, np.diff(starts)))
     present = np.flatnonzero(char_weight)
     chars = sorted((chr(c) for c in present.tolist()), key=lambda ch: (-char_weight[ord(ch)], ch))
-    where, occurrences = shared_substrings(cps, starts, max_piece_length, ord(marker))
+    classes = _class_per_position(cps, present, split_by_number, split_digits) if split_by_unicode_script or split_digits else None
+    if classes is not None and not split_by_unicode_script:
+        classes[classes >= 0] = -1  # only the digit rule applies
+    where, occurrences = shared_substrings(cps, starts, max_piece_length, ord(marker), classes=classes if classes is not None else np.empty(0, np.int32), right_branching=True, weights=np.asarray(counts, np.float64))
     lengths = where & 0xFF
     score = occurrences * lengths
     keep = max(seed_size - len(chars), 0)
@@ -184,6 +200,17 @@ def seed_pieces(words: list[str], counts: np.ndarray, max_piece_length: int, see
     pieces = chars + subs
     freqs = np.concatenate([char_weight[[ord(c) for c in chars]], score[chosen].astype(np.float64)])
     return pieces, freqs
+
+
+def _class_per_position(cps: np.ndarray, present: np.ndarray, split_by_number: bool, split_digits: bool) -> np.ndarray:
+    """Script class (scripts.script_classes) of every code point in `cps`; `present`: its distinct code points."""
+    from corpuskit.tokenizers.scripts import script_classes
+
+    chars = "".join(chr(c) for c in present.tolist())
+    by_char = script_classes(chars, split_by_number, split_digits)
+    table = np.full(int(present.max()) + 1 if present.size else 1, -1, np.int32)
+    table[present] = [by_char[ch] for ch in chars]
+    return table[cps]
 
 
 def _e_step(words_cps: tuple[np.ndarray, np.ndarray], wcount: np.ndarray, pieces: list[str], scores: np.ndarray) -> tuple[np.ndarray, float]:
@@ -246,6 +273,34 @@ def _prune(words_cps: tuple[np.ndarray, np.ndarray], wcount: np.ndarray, pieces:
     return [pieces[i] for i in chosen], scores[chosen]
 
 
+def split_at_rare_characters(word_counts: Mapping[str, int], coverage: float) -> dict[str, int]:
+    """Word counts with the rarest characters cut out: the most frequent characters are kept until
+    they cover `coverage` of all characters (weighted by word counts; SentencePiece's rule, ties
+    by code point), and each word is split at the others into fragments that keep its count."""
+    weights: dict[str, int] = {}
+    for word, n in word_counts.items():
+        for ch in word:
+            weights[ch] = weights.get(ch, 0) + n
+    total = sum(weights.values())
+    covered = 0
+    rare: list[str] = []
+    for ch, n in sorted(weights.items(), key=lambda cn: (-cn[1], cn[0])):
+        if covered / total >= coverage:
+            rare.append(ch)
+        else:
+            covered += n
+    if not rare:
+        return dict(word_counts)
+    splitter = regex.compile("[" + "".join(regex.escape(ch) for ch in rare) + "]+")
+    fragments: dict[str, int] = {}
+    for word, n in word_counts.items():
+        for part in splitter.split(word):
+            if part:
+                fragments[part] = fragments.get(part, 0) + n
+    log.info("character coverage %.4f: %d rare characters get no piece", coverage, len(rare))
+    return fragments
+
+
 def train_unigram(
     word_counts: Mapping[str, int],
     vocab_size: int,
@@ -255,17 +310,33 @@ def train_unigram(
     shrinking_factor: float = 0.75,
     em_iterations: int = 2,
     byte_fallback: bool = False,
+    split_by_unicode_script: bool = True,
+    split_by_number: bool = True,
+    split_digits: bool = False,
+    character_coverage: float = 1.0,
 ) -> list[tuple[str, float]]:
     """Learn Unigram pieces and scores from word counts; returns [(piece, score)] with specials first.
+
+    With `character_coverage` < 1, the rarest characters beyond that share of all characters get
+    no piece (they encode as the unknown token, as in SentencePiece, whose default is 0.9995).
+
+    Pieces follow SentencePiece's rules by default: one Unicode script each, digits apart from
+    letters (see `seed_pieces`).
 
     Characters are always kept, so `vocab_size` must exceed specials + distinct characters
     (+ 256 byte pieces with byte_fallback).
     """
     specials = list(dict.fromkeys(special_tokens))
+    if not 0.0 < character_coverage <= 1.0:
+        raise ValueError(f"character_coverage must be in (0, 1], got {character_coverage}")
+    if character_coverage < 1.0:
+        word_counts = split_at_rare_characters(word_counts, character_coverage)
+        if not word_counts:
+            raise ValueError("no training text left: every character is below the character coverage")
     words = list(word_counts)
     wcount = np.fromiter((word_counts[w] for w in words), np.float64, len(words))
     words_cps = _flat_codepoints(words)
-    pieces, freqs = seed_pieces(words, wcount, max_piece_length, seed_size)
+    pieces, freqs = seed_pieces(words, wcount, max_piece_length, seed_size, "▁", split_by_unicode_script, split_by_number, split_digits)
     required = sum(1 for p in pieces if len(p) == 1)
     byte_pieces = [f"<0x{b:02X}>" for b in range(256)] if byte_fallback else []
     budget = vocab_size - len(specials) - len(byte_pieces)

@@ -332,37 +332,70 @@ def viterbi_reference(word: str, pieces: dict[str, float], unk_score: float) -> 
 
 
 @njit(cache=True, nogil=True)
-def _substring_walk(cps, starts, max_len, marker, table_keys, table_vals, hashes_out, where_out, first_where):
-    """Visit every candidate seed substring: 2..max_len characters, the marker only first.
+def _substring_walk(cps, classes, starts, weights, max_len, marker, table_keys, table_vals, hashes_out, where_out, first_where, next_seen, weighted_counts):
+    """Visit every candidate seed substring: 2..max_len characters, the marker only first and,
+    when `classes` (a script class per position, see scripts.py) is not empty, one script per
+    substring with ALONE (-2) characters never inside one.
 
     With the hash table (`table_keys`/`table_vals`: hash -> index, from bpe_kernels.build_table)
     empty, write each substring's 64-bit hash to hashes_out (and position << 8 | length to
     where_out when it has room); otherwise record in first_where[index] the first position of
-    each hash in the table. Returns how many substrings there are.
+    each hash in the table and, when `next_seen` has room, what follows the substring: next_seen
+    holds (index) the first following code point (-1: the word's end) until a second, different
+    one is seen, then -2 (the substring is right-branching). Returns how many substrings there are.
+
+    With `weights` (one per word), hashes keep 62 bits and the lowest bit of each written hash
+    says whether its word weighs 2 or more, and the locating walk adds each word's weight to
+    weighted_counts[index].
     """
+    track = next_seen.size > 0
+    weighted = weights.size > 0
+    shift = np.uint64(2) if weighted else np.uint64(1)
     k = 0
     locate = table_keys.size > 0
     fill = hashes_out.size > 0
+    check = classes.size > 0
     for w in range(starts.size - 1):
         s = starts[w]
         m = starts[w + 1] - s
         for i in range(m):
             if i > 0 and cps[s + i] == marker:
                 continue
+            previous = -1
+            if check and cps[s + i] != marker:
+                previous = classes[s + i]
+                if previous == -2:
+                    continue
             h = np.uint64(14695981039346656037)
             h = (h ^ np.uint64(cps[s + i])) * np.uint64(1099511628211)
             for j in range(i + 1, min(m, i + max_len)):
                 c = cps[s + j]
                 if c == marker:
                     break
+                if check:
+                    cls = classes[s + j]
+                    if cls == -2 or (cls >= 0 and previous >= 0 and cls != previous):
+                        break
+                    if cls >= 0:
+                        previous = cls
                 h = (h ^ np.uint64(c)) * np.uint64(1099511628211)
-                key = np.int64(h >> np.uint64(1))
+                key = np.int64(h >> shift)
                 if locate:
                     idx = _lookup(table_keys, table_vals, key)
-                    if idx >= 0 and first_where[idx] == -1:
-                        first_where[idx] = ((s + i) << 8) | (j - i + 1)
+                    if idx >= 0:
+                        if first_where[idx] == -1:
+                            first_where[idx] = ((s + i) << 8) | (j - i + 1)
+                        if weighted:
+                            weighted_counts[idx] += weights[w]
+                        if track:
+                            following = np.int64(cps[s + j + 1]) if j + 1 < m else np.int64(-1)
+                            seen = next_seen[idx]
+                            if seen == -3:
+                                next_seen[idx] = following
+                            elif seen != -2 and seen != following:
+                                next_seen[idx] = -2
                 elif fill:
-                    hashes_out[k] = key
+                    hashes_out[k] = (key << 1) | (1 if weights[w] >= 2 else 0) if weighted else key
                     if where_out.size > 0:
                         where_out[k] = ((s + i) << 8) | (j - i + 1)
                 k += 1
@@ -370,63 +403,109 @@ def _substring_walk(cps, starts, max_len, marker, table_keys, table_vals, hashes
 
 
 _EMPTY = np.empty(0, np.int64)
+_EMPTY_I32 = np.empty(0, np.int32)
+_EMPTY_F64 = np.empty(0, np.float64)
 
 
-def substring_hashes(cps: np.ndarray, starts: np.ndarray, max_len: int, marker: int) -> tuple[np.ndarray, np.ndarray]:
+def substring_hashes(cps: np.ndarray, starts: np.ndarray, max_len: int, marker: int, classes: np.ndarray = _EMPTY_I32) -> tuple[np.ndarray, np.ndarray]:
     """Hash and (position << 8 | length) of every candidate seed substring (for tests and small inputs)."""
-    n = _substring_walk(cps, starts, max_len, marker, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY)
+    n = _substring_walk(cps, classes, starts, _EMPTY_F64, max_len, marker, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY_F64)
     hashes = np.empty(n, np.int64)
     where = np.empty(n, np.int64)
-    _substring_walk(cps, starts, max_len, marker, _EMPTY, _EMPTY, hashes, where, _EMPTY)
+    _substring_walk(cps, classes, starts, _EMPTY_F64, max_len, marker, _EMPTY, _EMPTY, hashes, where, _EMPTY, _EMPTY, _EMPTY_F64)
     return hashes, where
 
 
-def shared_substrings(cps: np.ndarray, starts: np.ndarray, max_len: int, marker: int, min_count: int = 2) -> tuple[np.ndarray, np.ndarray]:
+def shared_substrings(
+    cps: np.ndarray,
+    starts: np.ndarray,
+    max_len: int,
+    marker: int,
+    min_count: int = 2,
+    classes: np.ndarray = _EMPTY_I32,
+    right_branching: bool = False,
+    weights: np.ndarray = _EMPTY_F64,
+) -> tuple[np.ndarray, np.ndarray]:
     """Substrings occurring at least `min_count` times: (position << 8 | length, occurrences).
+    `classes`: script class per position of `cps` (empty: no script rule). With `right_branching`,
+    only substrings followed by at least two different things (characters, or a word's end)
+    among their occurrences: the internal nodes of the words' suffix tree, which is what
+    SentencePiece's suffix-array seeding enumerates (a substring always followed by the same
+    character is a prefix of a longer candidate with the same occurrences). With `weights` (one
+    per word, integers >= 1: the words' counts), occurrences are counted in the corpus the words
+    come from (float64), as SentencePiece counts them in its sentences.
 
     Memory: one int64 per candidate substring (sorted in place), then O(shared substrings).
     """
-    n = _substring_walk(cps, starts, max_len, marker, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY)
+    n = _substring_walk(cps, classes, starts, weights, max_len, marker, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY_F64)
     hashes = np.empty(n, np.int64)
-    _substring_walk(cps, starts, max_len, marker, _EMPTY, _EMPTY, hashes, _EMPTY, _EMPTY)
+    _substring_walk(cps, classes, starts, weights, max_len, marker, _EMPTY, _EMPTY, hashes, _EMPTY, _EMPTY, _EMPTY, _EMPTY_F64)
     hashes.sort()
-    keys, counts = _runs(hashes, min_count)
+    keys, counts = _runs(hashes, min_count, weights.size > 0)
     del hashes
     first = np.full(keys.size, -1, np.int64)
+    next_seen = np.full(keys.size if right_branching else 0, -3, np.int64)
+    weighted = np.zeros(keys.size if weights.size > 0 else 0, np.float64)
     table_keys, table_vals = build_table(keys, np.arange(keys.size, dtype=np.int64))
-    _substring_walk(cps, starts, max_len, marker, table_keys, table_vals, _EMPTY, _EMPTY, first)
-    return first, counts
+    _substring_walk(cps, classes, starts, weights, max_len, marker, table_keys, table_vals, _EMPTY, _EMPTY, first, next_seen, weighted)
+    keep = np.ones(keys.size, np.bool_)
+    if weights.size > 0:
+        counts = weighted
+        keep &= counts >= min_count
+    if right_branching:
+        keep &= next_seen == -2
+    return first[keep], counts[keep]
 
 
 @njit(cache=True, nogil=True)
-def _runs(sorted_keys, min_count):
-    """Distinct values of a sorted array that repeat at least min_count times, and their counts."""
+def _runs(sorted_keys, min_count, flagged):
+    """Distinct values of a sorted array that repeat at least min_count times, and their counts.
+
+    `flagged`: the lowest bit of each value is a flag, not part of it; a value with any flagged
+    copy is kept however often it repeats (its flag is dropped from the returned value).
+    """
     n = sorted_keys.size
     keys = np.empty(n, np.int64)
     counts = np.empty(n, np.int64)
     k = 0
     i = 0
+    shift = 1 if flagged else 0
     while i < n:
-        j = i + 1
-        while j < n and sorted_keys[j] == sorted_keys[i]:
+        value = sorted_keys[i] >> shift
+        any_flag = False
+        j = i
+        while j < n and sorted_keys[j] >> shift == value:
+            any_flag = any_flag or (flagged and (sorted_keys[j] & 1) == 1)
             j += 1
-        if j - i >= min_count:
-            keys[k] = sorted_keys[i]
+        if j - i >= min_count or any_flag:
+            keys[k] = value
             counts[k] = j - i
             k += 1
         i = j
     return keys[:k].copy(), counts[:k].copy()
 
 
-def substring_counts_reference(words: list[str], max_len: int, marker: str) -> dict[str, int]:
-    """Reference for `substring_hashes`: occurrences of each candidate substring among the words."""
+def substring_counts_reference(
+    words: list[str], max_len: int, marker: str, classes: dict[str, int] | None = None, right_branching: bool = False, weights: list[int] | None = None
+) -> dict[str, int]:
+    """Reference for `substring_hashes`: occurrences of each candidate substring among the words
+    (with `classes`, only substrings `scripts.is_valid_piece` accepts; with `right_branching`,
+    only those repeated with two different followers, a word's end counting as one)."""
+    from corpuskit.tokenizers.scripts import is_valid_piece
+
     counts: dict[str, int] = {}
-    for word in words:
+    followers: dict[str, set[str]] = {}
+    for k, word in enumerate(words):
         for i in range(len(word)):
             if i > 0 and word[i] == marker:
                 continue
             for j in range(i + 2, min(len(word), i + max_len) + 1):
                 if word[j - 1] == marker:
                     break
-                counts[word[i:j]] = counts.get(word[i:j], 0) + 1
+                if classes is not None and not is_valid_piece(word[i:j], classes, marker):
+                    continue
+                counts[word[i:j]] = counts.get(word[i:j], 0) + (weights[k] if weights is not None else 1)
+                followers.setdefault(word[i:j], set()).add(word[j] if j < len(word) else "")
+    if right_branching:
+        return {sub: n for sub, n in counts.items() if n >= 2 and len(followers[sub]) >= 2}
     return counts

@@ -94,3 +94,19 @@ def test_quickstart_stage(train_lines: list[str], tmp_path: Path) -> None:
     stage(QuickstartContext(directory=tmp_path / "qs", corpus=corpus, workers=1, echo=lines.append))
     assert (tmp_path / "qs" / "tokenizer" / "tokenizer.json").is_file()
     assert any("bytes/token" in line for line in lines)
+
+
+def test_unigram_character_coverage_option(train_lines: list[str], tmp_path: Path) -> None:
+    corpus = tmp_path / "train.txt"
+    corpus.write_text("\n".join(train_lines) + "\n")
+    runner = CliRunner()
+    shares = {}
+    for coverage in ("0.99", "1.0"):
+        out = tmp_path / f"u{coverage}.json"
+        result = runner.invoke(tokenizer, ["train", "--model", "unigram", "--vocab-size", "700", "--character-coverage", coverage, "--no-progress", str(corpus), "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        stats = runner.invoke(tokenizer, ["stats", str(out), str(corpus)])
+        shares[coverage] = float(dict(line.split("\t") for line in stats.output.splitlines())["unknown_share"])
+    assert shares["1.0"] == 0.0 < shares["0.99"] < 0.05
+    result = runner.invoke(tokenizer, ["train", "--model", "bpe", "--character-coverage", "0.9", str(corpus), "-o", str(tmp_path / "b.json")])
+    assert result.exit_code != 0 and "unigram only" in result.output

@@ -273,3 +273,49 @@ def test_block_counting_on_a_thread_matches_plain_counting(texts: list[str], blo
         assert got == expected
         assert stats["texts"] == len(texts)
         assert stats["surrogates_replaced"] == bad
+
+
+@pytest.mark.parametrize("seed,max_len,split_digits", [(3, 5, False), (4, 16, True), (5, 3, False)])
+def test_unigram_seed_substrings_with_scripts_branching_and_weights_match_reference(seed: int, max_len: int, split_digits: bool) -> None:
+    """The seed walk with every SentencePiece rule on (one script per piece, right-branching
+    substrings only, occurrences weighted by word counts) against the plain-Python reference."""
+    from corpuskit.tokenizers.scripts import script_classes
+    from corpuskit.tokenizers.unigram import _flat_codepoints
+    from corpuskit.tokenizers.unigram_kernels import shared_substrings, substring_counts_reference
+
+    rng = np.random.default_rng(seed)
+    alphabet = list("ab▁1,中あ\u0301")
+    words = ["".join(rng.choice(alphabet, size=int(rng.integers(0, 10)))) for _ in range(83)] + ["", "▁", "▁1,1", "ab"]
+    weights = rng.integers(1, 4, size=len(words))
+    by_char = script_classes("".join(alphabet), split_digits=split_digits)
+    cps, starts = _flat_codepoints(words)
+    classes = np.array([by_char[chr(c)] for c in cps.tolist()], np.int32)
+    where, occurrences = shared_substrings(cps, starts, max_len, ord("▁"), classes=classes, right_branching=True, weights=weights.astype(np.float64))
+    text = "".join(words)
+    got = {text[p >> 8 : (p >> 8) + (p & 0xFF)]: n for p, n in zip(where.tolist(), occurrences.tolist())}
+    expected = substring_counts_reference(words, max_len, "▁", by_char, right_branching=True, weights=weights.tolist())
+    assert got == expected and expected  # something survives every rule
+    assert all("1" not in s or len(s) == 1 for s in got) if split_digits else any("1," in s for s in got)
+
+
+def test_script_classes_follow_sentencepiece_grouping() -> None:
+    from corpuskit.tokenizers.scripts import ALONE, ANY, is_valid_piece, script_classes
+
+    c = script_classes("aZ,1'中あアー\u0301é")
+    assert c["a"] == c["Z"] == c["é"] and c[","] == c["1"] == c["'"] != c["a"]
+    assert c["中"] == c["あ"] == c["ア"] == c["ー"]  # kana and the long vowel mark fold into Han
+    assert c["\u0301"] == ANY  # combining marks join what precedes them
+    assert script_classes("1", split_digits=True)["1"] == ALONE and script_classes("1", split_by_number=False)["1"] == ANY
+    latin = script_classes("▁don't 1990s,")
+    assert is_valid_piece("▁don", latin) and not is_valid_piece("don't", latin) and not is_valid_piece("'t", latin)
+    assert is_valid_piece("▁1990", latin) and is_valid_piece("1990,", latin) and not is_valid_piece("1990s", latin)
+    assert is_valid_piece("▁中あ", c) and not is_valid_piece("a▁Z", c) and is_valid_piece("é\u0301a", c)
+
+
+def test_split_at_rare_characters_keeps_counts_and_coverage() -> None:
+    from corpuskit.tokenizers.unigram import split_at_rare_characters
+
+    counts = {"▁aab": 100, "▁a#b": 1, "▁#": 3}
+    # '#' is 4 of 410 characters: coverage 0.99 drops it, 1.0 keeps everything
+    assert split_at_rare_characters(counts, 1.0) == counts
+    assert split_at_rare_characters(counts, 0.99) == {"▁aab": 100, "▁a": 1, "b": 1, "▁": 3}

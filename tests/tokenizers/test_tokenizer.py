@@ -146,16 +146,20 @@ def test_unknown_id_in_decode_is_an_error(trained: dict) -> None:
         trained["bpe"].decode([1, 999999])
 
 
-def test_chinese_text(trained: dict, chinese_lines: list[str]) -> None:
+def test_chinese_text(trained: dict, chinese_lines: list[str], train_lines: list[str]) -> None:
     text = "我们今天去北京大学参加会议。"
     byte_tok = ByteLevelBPETrainer(vocab_size=420).train(iter(chinese_lines * 3))
     ids = byte_tok.encode(text)
     assert byte_tok.decode(ids) == text
     assert len(ids) < len(text.encode("utf-8")) / 2  # merges learned inside unspaced Chinese
     assert trained["byte-bpe"].decode(trained["byte-bpe"].encode(text)) == text
+    # SentencePiece's default character coverage (0.9995) leaves characters this rare in a
+    # mostly English corpus without a piece: they encode as <unk>; coverage 1.0 keeps them all
     uni = trained["unigram"]
-    pieces = uni.tokenize(text)
-    assert pieces[0].startswith("▁") and uni.decode(uni.encode(text)) == text
+    assert uni.token_to_id("<unk>") in uni.encode(text)
+    uni_all = UnigramTrainer(vocab_size=900, character_coverage=1.0).train(iter(train_lines))
+    pieces = uni_all.tokenize(text)
+    assert pieces[0].startswith("▁") and uni_all.decode(uni_all.encode(text)) == text
     uni_zh = UnigramTrainer(vocab_size=300).train(iter(chinese_lines))
     assert "论文" in uni_zh.tokenize("他发表了论文")  # the raw string, no spaces needed
     wp = trained["wordpiece"]
@@ -256,3 +260,13 @@ def test_bert_normalizer_fast_path_matches_reference(text: str) -> None:
     for options in [dict(), dict(lowercase=False), dict(strip_accents=True, lowercase=False), dict(clean_text=False, handle_chinese_chars=False)]:
         norm = BertNormalizer(**options)
         assert norm.normalize(text) == norm.normalize_reference(text)
+
+
+def test_unigram_pieces_follow_sentencepiece_rules(trained: dict) -> None:
+    """Default Unigram training seeds only pieces SentencePiece allows: one script each, '▁' first."""
+    from corpuskit.tokenizers.scripts import is_valid_piece, script_classes
+
+    pieces = [p for p, _ in trained["unigram"].model.to_hf()["vocab"] if p != "<unk>"]
+    classes = script_classes("".join(pieces))
+    assert all(is_valid_piece(p, classes) for p in pieces)
+    assert any(not ch.isalpha() for p in pieces for ch in p if ch != "▁")  # punctuation pieces exist too
