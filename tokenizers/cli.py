@@ -21,7 +21,7 @@ def tokenizer() -> None:
 @tokenizer.command("train")
 @click.option("--model", type=click.Choice(MODELS), default="byte-bpe", show_default=True)
 @click.option("--vocab-size", type=int, default=32_000, show_default=True)
-@click.option("--min-frequency", type=int, default=0, show_default=True, help="Stop merging when the best pair is rarer (BPE, WordPiece).")
+@click.option("--min-frequency", type=int, default=0, show_default=True, help="Pairs occurring fewer times are never merged (BPE, WordPiece).")
 @click.option("--special-tokens", multiple=True, help="Special tokens, repeatable or comma-separated (default: the model's).")
 @click.option("--lowercase/--no-lowercase", default=None, help="Lowercase text first (WordPiece defaults to on).")
 @click.option("--pre-tokenizer", default=None, help="whitespace, bert, metaspace (bpe); gpt2, gpt4 (byte-bpe).")
