@@ -39,10 +39,7 @@ class PrivateMemoryPeak:
         threading.Thread(target=self._sample, daemon=True).start()
 
     def read(self) -> float:
-        for line in open("/proc/self/status"):
-            if line.startswith("RssAnon:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
+        return _status_mb("RssAnon:") or 0.0
 
     def _sample(self) -> None:
         while True:
@@ -53,15 +50,21 @@ class PrivateMemoryPeak:
         return max(self.peak_mb, self.read())
 
 
-def own_peak_rss_mb() -> float:
-    """Peak RSS of this process image (VmHWM restarts at exec; ru_maxrss would include the parent's)."""
+def _status_mb(field: str) -> float | None:
+    """A kB field of /proc/self/status in MB (None where there is no /proc)."""
     try:
         for line in open("/proc/self/status"):
-            if line.startswith("VmHWM:"):
+            if line.startswith(field):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
-    return peak_rss_mb()
+    return None
+
+
+def own_peak_rss_mb() -> float:
+    """Peak RSS of this process image (VmHWM restarts at exec; ru_maxrss would include the parent's)."""
+    peak = _status_mb("VmHWM:")
+    return peak if peak is not None else peak_rss_mb()
 
 
 def job(impl: str, model: str, vocab: int, train: str, out: str) -> None:

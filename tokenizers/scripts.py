@@ -21,34 +21,28 @@ ALONE = -2  # may only be a piece on its own (digits with split_digits)
 
 
 @lru_cache(maxsize=1)
-def _script_patterns() -> tuple[tuple[int, "regex.Pattern[str]"], ...]:
-    """(script id, pattern matching its characters) for every script `regex` knows."""
+def _scripts() -> tuple[dict[str, int], tuple[tuple[int, "regex.Pattern[str]"], ...]]:
+    """`regex`'s script ids by name, and (script id, pattern matching its characters) per script."""
     from regex import _regex_core
 
+    ids: dict[str, int] = _regex_core.PROPERTIES["SCRIPT"][1]
     names: dict[int, str] = {}
-    for name, script_id in _regex_core.PROPERTIES["SCRIPT"][1].items():
+    for name, script_id in ids.items():
         names.setdefault(script_id, name)
-    return tuple((script_id, regex.compile(rf"\p{{Script={name}}}")) for script_id, name in sorted(names.items()))
+    return ids, tuple((script_id, regex.compile(rf"\p{{Script={name}}}")) for script_id, name in sorted(names.items()))
 
 
-@lru_cache(maxsize=1)
-def _named_ids() -> dict[str, int]:
-    from regex import _regex_core
-
-    table = _regex_core.PROPERTIES["SCRIPT"][1]
-    return {name: table[name] for name in ("UNKNOWN", "COMMON", "INHERITED", "HAN", "HIRAGANA", "KATAKANA")}
-
-
-def script_classes(chars: str, split_by_number: bool = True, split_digits: bool = False) -> dict[str, int]:
+def script_classes(chars: str, split_by_number: bool = True, split_digits: bool = False, split_by_script: bool = True) -> dict[str, int]:
     """Class of each distinct character of `chars`: a script id (>= 0), ANY or ALONE.
 
     Two characters may share a piece when their classes are equal or either is ANY.
-    Characters of no script (unassigned) count as Common, as in SentencePiece.
+    Characters of no script (unassigned) count as Common, as in SentencePiece. Without
+    `split_by_script` every character is ANY but for the digit rules.
     """
     distinct = "".join(sorted(set(chars)))
-    ids = _named_ids()
+    ids, patterns = _scripts()
     classes: dict[str, int] = {}
-    for script_id, pattern in _script_patterns():
+    for script_id, pattern in patterns:
         for ch in pattern.findall(distinct):
             classes[ch] = script_id
     han = ids["HAN"]
@@ -59,6 +53,8 @@ def script_classes(chars: str, split_by_number: bool = True, split_digits: bool 
         if script in (ids["HIRAGANA"], ids["KATAKANA"]) or ch == "\u30fc":
             script = han
         elif script == ids["INHERITED"]:
+            script = ANY
+        if not split_by_script:
             script = ANY
         if ch.isdecimal():
             if split_digits:

@@ -179,10 +179,8 @@ def seed_pieces(
     char_weight = np.bincount(cps, weights=np.repeat(counts, np.diff(starts)))
     present = np.flatnonzero(char_weight)
     chars = sorted((chr(c) for c in present.tolist()), key=lambda ch: (-char_weight[ord(ch)], ch))
-    classes = _class_per_position(cps, present, split_by_number, split_digits) if split_by_unicode_script or split_digits else None
-    if classes is not None and not split_by_unicode_script:
-        classes[classes >= 0] = -1  # only the digit rule applies
-    where, occurrences = shared_substrings(cps, starts, max_piece_length, ord(marker), classes=classes if classes is not None else np.empty(0, np.int32), right_branching=True, weights=np.asarray(counts, np.float64))
+    classes = _class_per_position(cps, present, split_by_number, split_digits, split_by_unicode_script)
+    where, occurrences = shared_substrings(cps, starts, max_piece_length, ord(marker), classes=classes, right_branching=True, weights=np.asarray(counts, np.float64))
     lengths = where & 0xFF
     score = occurrences * lengths
     keep = max(seed_size - len(chars), 0)
@@ -202,12 +200,12 @@ def seed_pieces(
     return pieces, freqs
 
 
-def _class_per_position(cps: np.ndarray, present: np.ndarray, split_by_number: bool, split_digits: bool) -> np.ndarray:
+def _class_per_position(cps: np.ndarray, present: np.ndarray, split_by_number: bool, split_digits: bool, split_by_script: bool) -> np.ndarray:
     """Script class (scripts.script_classes) of every code point in `cps`; `present`: its distinct code points."""
     from corpuskit.tokenizers.scripts import script_classes
 
     chars = "".join(chr(c) for c in present.tolist())
-    by_char = script_classes(chars, split_by_number, split_digits)
+    by_char = script_classes(chars, split_by_number, split_digits, split_by_script)
     table = np.full(int(present.max()) + 1 if present.size else 1, -1, np.int32)
     table[present] = [by_char[ch] for ch in chars]
     return table[cps]
@@ -277,18 +275,13 @@ def split_at_rare_characters(word_counts: Mapping[str, int], coverage: float) ->
     """Word counts with the rarest characters cut out: the most frequent characters are kept until
     they cover `coverage` of all characters (weighted by word counts; SentencePiece's rule, ties
     by code point), and each word is split at the others into fragments that keep its count."""
-    weights: dict[str, int] = {}
-    for word, n in word_counts.items():
-        for ch in word:
-            weights[ch] = weights.get(ch, 0) + n
-    total = sum(weights.values())
-    covered = 0
-    rare: list[str] = []
-    for ch, n in sorted(weights.items(), key=lambda cn: (-cn[1], cn[0])):
-        if covered / total >= coverage:
-            rare.append(ch)
-        else:
-            covered += n
+    cps, starts = _flat_codepoints(list(word_counts))
+    counts = np.fromiter(word_counts.values(), np.float64, len(word_counts))
+    weight = np.bincount(cps, weights=np.repeat(counts, np.diff(starts)))
+    present = np.flatnonzero(weight)
+    order = present[np.lexsort((present, -weight[present]))]  # most frequent first, ties by code point
+    covered_before = np.concatenate([[0.0], np.cumsum(weight[order])[:-1]])
+    rare = [chr(c) for c in order[covered_before / weight.sum() >= coverage].tolist()]
     if not rare:
         return dict(word_counts)
     splitter = regex.compile("[" + "".join(regex.escape(ch) for ch in rare) + "]+")

@@ -407,12 +407,12 @@ _EMPTY_I32 = np.empty(0, np.int32)
 _EMPTY_F64 = np.empty(0, np.float64)
 
 
-def substring_hashes(cps: np.ndarray, starts: np.ndarray, max_len: int, marker: int, classes: np.ndarray = _EMPTY_I32) -> tuple[np.ndarray, np.ndarray]:
+def substring_hashes(cps: np.ndarray, starts: np.ndarray, max_len: int, marker: int) -> tuple[np.ndarray, np.ndarray]:
     """Hash and (position << 8 | length) of every candidate seed substring (for tests and small inputs)."""
-    n = _substring_walk(cps, classes, starts, _EMPTY_F64, max_len, marker, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY_F64)
+    n = _substring_walk(cps, _EMPTY_I32, starts, _EMPTY_F64, max_len, marker, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY_F64)
     hashes = np.empty(n, np.int64)
     where = np.empty(n, np.int64)
-    _substring_walk(cps, classes, starts, _EMPTY_F64, max_len, marker, _EMPTY, _EMPTY, hashes, where, _EMPTY, _EMPTY, _EMPTY_F64)
+    _substring_walk(cps, _EMPTY_I32, starts, _EMPTY_F64, max_len, marker, _EMPTY, _EMPTY, hashes, where, _EMPTY, _EMPTY, _EMPTY_F64)
     return hashes, where
 
 

@@ -306,6 +306,8 @@ def test_script_classes_follow_sentencepiece_grouping() -> None:
     assert c["中"] == c["あ"] == c["ア"] == c["ー"]  # kana and the long vowel mark fold into Han
     assert c["\u0301"] == ANY  # combining marks join what precedes them
     assert script_classes("1", split_digits=True)["1"] == ALONE and script_classes("1", split_by_number=False)["1"] == ANY
+    unsplit = script_classes("a,1", split_digits=True, split_by_script=False)
+    assert unsplit["a"] == unsplit[","] == ANY and unsplit["1"] == ALONE  # only the digit rule left
     latin = script_classes("▁don't 1990s,")
     assert is_valid_piece("▁don", latin) and not is_valid_piece("don't", latin) and not is_valid_piece("'t", latin)
     assert is_valid_piece("▁1990", latin) and is_valid_piece("1990,", latin) and not is_valid_piece("1990s", latin)
