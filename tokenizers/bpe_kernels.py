@@ -251,6 +251,46 @@ def _pair_id(pk, pv, counts, keys, head, stamp, n_slots, key):
     return s, pk, pv, counts, keys, head, stamp, n_slots
 
 
+@njit(cache=True, inline="always")
+def _add_occurrence(occ_pos, occ_next, head, n_occ, s, at):
+    """Record that pair `s` occurs at position `at` (pushed on the pair's list of positions)."""
+    if n_occ >= occ_pos.size:
+        occ_pos = _grow_i64(occ_pos, n_occ + 1)
+        occ_next = _grow_i64(occ_next, n_occ + 1)
+    occ_pos[n_occ] = at
+    occ_next[n_occ] = head[s]
+    head[s] = n_occ
+    return occ_pos, occ_next, n_occ + 1
+
+
+@njit(cache=True, inline="always")
+def _take_positions(head, s, occ_pos, occ_next, positions):
+    """The recorded positions of pair `s` (stale and repeated ones included), emptying its list."""
+    n_p = 0
+    e = head[s]
+    while e >= 0:
+        if n_p >= positions.size:
+            positions = _grow_i64(positions, n_p + 1)
+        positions[n_p] = occ_pos[e]
+        n_p += 1
+        e = occ_next[e]
+    head[s] = -1
+    return positions, n_p
+
+
+@njit(cache=True, inline="always")
+def _append_merge(merges, n_merges, a, b, new):
+    """Append the merge (a, b) -> new to the (n, 3) merge array, doubling it when full."""
+    if n_merges >= merges.shape[0]:
+        bigger = np.zeros((merges.shape[0] * 2, 3), np.int64)
+        bigger[:n_merges] = merges[:n_merges]
+        merges = bigger
+    merges[n_merges, 0] = a
+    merges[n_merges, 1] = b
+    merges[n_merges, 2] = new
+    return merges, n_merges + 1
+
+
 @njit(cache=True)
 def train_merges(sym, word_start, wcount, tok_hash, tok_len, n_tokens, vocab_size, min_frequency):
     """Learn merges until the vocabulary holds `vocab_size` tokens or no pair is frequent enough.
@@ -298,10 +338,7 @@ def train_merges(sym, word_start, wcount, tok_hash, tok_len, n_tokens, vocab_siz
         key = (np.int64(sym[i]) << 32) | sym[j]
         s, pk, pv, counts, keys, head, stamp, n_slots = _pair_id(pk, pv, counts, keys, head, stamp, n_slots, key)
         counts[s] += wcount[word_of[i]]
-        occ_pos[n_occ] = i
-        occ_next[n_occ] = head[s]
-        head[s] = n_occ
-        n_occ += 1
+        occ_pos, occ_next, n_occ = _add_occurrence(occ_pos, occ_next, head, n_occ, s, i)
 
     hc = np.zeros(max(n_slots, 16), np.int64)
     hk = np.zeros(max(n_slots, 16), np.int64)
@@ -337,27 +374,12 @@ def train_merges(sym, word_start, wcount, tok_hash, tok_len, n_tokens, vocab_siz
             hashes[new] = h
             lengths[new] = lengths[a] + lengths[b]
             string_id[h] = new
-        if n_merges >= merges.shape[0]:
-            bigger = np.zeros((merges.shape[0] * 2, 3), np.int64)
-            bigger[:n_merges] = merges[:n_merges]
-            merges = bigger
-        merges[n_merges, 0] = a
-        merges[n_merges, 1] = b
-        merges[n_merges, 2] = new
-        n_merges += 1
+        merges, n_merges = _append_merge(merges, n_merges, a, b, new)
 
         # This pair's occurrences (stale and repeated entries fail the symbol checks below). Only
         # a pair of two equal symbols can overlap itself ('a a a'), and those must be merged left
         # to right: then the positions are sorted; otherwise the list order is as good as any.
-        n_p = 0
-        e = head[s]
-        while e >= 0:
-            if n_p >= positions.size:
-                positions = _grow_i64(positions, n_p + 1)
-            positions[n_p] = occ_pos[e]
-            n_p += 1
-            e = occ_next[e]
-        head[s] = -1
+        positions, n_p = _take_positions(head, s, occ_pos, occ_next, positions)
         if a == b:
             positions[:n_p] = np.sort(positions[:n_p])
         n_t = 0
@@ -387,13 +409,7 @@ def train_merges(sym, word_start, wcount, tok_hash, tok_len, n_tokens, vocab_siz
                 counts[pv[_slot(pk, old_key)]] -= wc
                 t, pk, pv, counts, keys, head, stamp, n_slots = _pair_id(pk, pv, counts, keys, head, stamp, n_slots, new_key)
                 counts[t] += wc
-                if n_occ >= occ_pos.size:
-                    occ_pos = _grow_i64(occ_pos, n_occ + 1)
-                    occ_next = _grow_i64(occ_next, n_occ + 1)
-                occ_pos[n_occ] = at
-                occ_next[n_occ] = head[t]
-                head[t] = n_occ
-                n_occ += 1
+                occ_pos, occ_next, n_occ = _add_occurrence(occ_pos, occ_next, head, n_occ, t, at)
                 if stamp[t] != n_merges:
                     stamp[t] = n_merges
                     if n_t >= touched.size:

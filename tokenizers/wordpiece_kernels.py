@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit, types
 from numba.typed import Dict
 
-from corpuskit.tokenizers.bpe_kernels import _grow_i64, _pow_wrap
+from corpuskit.tokenizers.bpe_kernels import _add_occurrence, _append_merge, _grow_i64, _pair_id, _pow_wrap, _slot, _take_positions
 
 _MASK32 = np.int64(0xFFFFFFFF)
 _HASH_MUL = 0x100000001B3
@@ -107,6 +107,20 @@ def _score(pc, ca, cb, likelihood):
     return pc / (np.float64(ca) * np.float64(cb))
 
 
+@njit(cache=True, inline="always")
+def _register_pair(pk, pv, counts, slot_key, head, stamp, listed, n_slots, adj_start, adj_len, adj_cap, pool, pool_used, key):
+    """The slot of pair `key` (bpe_kernels._pair_id), listed in both its symbols' runs of pairs
+    unless it is there already (a new pair, or one that died and forms again)."""
+    t, pk, pv, counts, slot_key, head, stamp, n_slots = _pair_id(pk, pv, counts, slot_key, head, stamp, n_slots, key)
+    listed = _grow_i64(listed, 2 * n_slots)
+    for side in range(2):
+        if listed[2 * t + side] == 0:
+            owner = key >> 32 if side == 0 else key & _MASK32
+            pool, pool_used = _adj_append(adj_start, adj_len, adj_cap, pool, pool_used, owner, 2 * t + side)
+            listed[2 * t + side] = 1
+    return t, pk, pv, counts, slot_key, head, stamp, listed, n_slots, pool, pool_used
+
+
 @njit(cache=True)
 def train_wordpiece_merges(sym, word_start, wcount, tok_full, tok_base, tok_full_len, tok_base_len, n_tokens, vocab_size, min_frequency, likelihood):
     """Learn WordPiece merges; returns an (n, 3) array of (a, b, merged_id) in merge order.
@@ -144,7 +158,8 @@ def train_wordpiece_merges(sym, word_start, wcount, tok_full, tok_base, tok_full
             nxt[i] = i + 1 if i + 1 < word_start[w + 1] else -1
             sym_count[sym[i]] += wcount[w]
 
-    slot_of = Dict.empty(key_type=types.int64, value_type=types.int64)
+    pk = np.full(1 << 16, -1, np.int64)  # pair -> slot, open addressing (bpe_kernels._pair_id)
+    pv = np.zeros(1 << 16, np.int32)
     counts = np.zeros(1024, np.int64)
     head = np.full(1024, -1, np.int32)
     stamp = np.full(1024, -1, np.int32)
@@ -173,30 +188,11 @@ def train_wordpiece_merges(sym, word_start, wcount, tok_full, tok_base, tok_full
                 if j < 0:
                     continue
                 key = (np.int64(sym[i]) << 32) | sym[j]
-                s = slot_of[key] if key in slot_of else -1
-                if s < 0:
-                    s = n_slots
-                    slot_of[key] = s
-                    n_slots += 1
-                    if n_slots > counts.size:
-                        counts = _grow_i64(counts, n_slots)
-                        old = head.size
-                        head = _grow_i64(head, n_slots)
-                        head[old:] = -1
-                        stamp = _grow_i64(stamp, n_slots)
-                        stamp[old:] = -1
-                        slot_key = _grow_i64(slot_key, n_slots)
-                        listed = _grow_i64(listed, 2 * n_slots)
-                    slot_key[s] = key
-                    for side in range(2):
-                        owner = sym[i] if side == 0 else sym[j]
-                        pool, pool_used = _adj_append(adj_start, adj_len, adj_cap, pool, pool_used, owner, 2 * s + side)
-                        listed[2 * s + side] = 1
+                s, pk, pv, counts, slot_key, head, stamp, listed, n_slots, pool, pool_used = _register_pair(
+                    pk, pv, counts, slot_key, head, stamp, listed, n_slots, adj_start, adj_len, adj_cap, pool, pool_used, key
+                )
                 counts[s] += wcount[word_of[i]]
-                occ_pos[n_occ] = i
-                occ_next[n_occ] = head[s]
-                head[s] = n_occ
-                n_occ += 1
+                occ_pos, occ_next, n_occ = _add_occurrence(occ_pos, occ_next, head, n_occ, s, i)
             for s in range(n_slots):
                 key = slot_key[s]
                 if counts[s] > 0:
@@ -204,7 +200,7 @@ def train_wordpiece_merges(sym, word_start, wcount, tok_full, tok_base, tok_full
             continue
         while n_tokens < vocab_size and hsize > 0:
             sc, c, key, hsize = _pop(hs, hc, hk, hsize)
-            s = slot_of[key]
+            s = pv[_slot(pk, key)]
             a = key >> 32
             b = key & _MASK32
             actual = counts[s]
@@ -237,24 +233,8 @@ def train_wordpiece_merges(sym, word_start, wcount, tok_full, tok_base, tok_full
                 flen[new] = flen[a] + blen[b]
                 blen[new] = blen[a] + blen[b]
                 string_id[h_full] = new
-            if n_merges >= merges.shape[0]:
-                bigger = np.zeros((merges.shape[0] * 2, 3), np.int64)
-                bigger[:n_merges] = merges[:n_merges]
-                merges = bigger
-            merges[n_merges, 0] = a
-            merges[n_merges, 1] = b
-            merges[n_merges, 2] = new
-            n_merges += 1
-
-            n_p = 0
-            e = head[s]
-            while e >= 0:
-                if n_p >= positions.size:
-                    positions = _grow_i64(positions, n_p + 1)
-                positions[n_p] = occ_pos[e]
-                n_p += 1
-                e = occ_next[e]
-            head[s] = -1
+            merges, n_merges = _append_merge(merges, n_merges, a, b, new)
+            positions, n_p = _take_positions(head, s, occ_pos, occ_next, positions)
             pos_sorted = np.sort(positions[:n_p])
             n_t = 0
             last = -1
@@ -282,45 +262,19 @@ def train_wordpiece_merges(sym, word_start, wcount, tok_full, tok_base, tok_full
                         old_key = (np.int64(sym[p]) << 32) | a
                         new_key = (np.int64(sym[p]) << 32) | new
                         at = p
-                        other = sym[p]
                     else:
                         if q < 0:
                             continue
                         old_key = (b << 32) | np.int64(sym[q])
                         new_key = (new << 32) | np.int64(sym[q])
                         at = pos
-                        other = sym[q]
                     if old_key != key:
-                        counts[slot_of[old_key]] -= wc
-                    t = slot_of[new_key] if new_key in slot_of else -1
-                    if t < 0:
-                        t = n_slots
-                        slot_of[new_key] = t
-                        n_slots += 1
-                        if n_slots > counts.size:
-                            counts = _grow_i64(counts, n_slots)
-                            old = head.size
-                            head = _grow_i64(head, n_slots)
-                            head[old:] = -1
-                            stamp = _grow_i64(stamp, n_slots)
-                            stamp[old:] = -1
-                            slot_key = _grow_i64(slot_key, n_slots)
-                            listed = _grow_i64(listed, 2 * n_slots)
-                        slot_key[t] = new_key
-                    for owner_side in range(2):
-                        # a new pair, or one that died and forms again, joins both symbols' runs
-                        if listed[2 * t + owner_side] == 0:
-                            owner = new_key >> 32 if owner_side == 0 else new_key & _MASK32
-                            pool, pool_used = _adj_append(adj_start, adj_len, adj_cap, pool, pool_used, owner, 2 * t + owner_side)
-                            listed[2 * t + owner_side] = 1
+                        counts[pv[_slot(pk, old_key)]] -= wc
+                    t, pk, pv, counts, slot_key, head, stamp, listed, n_slots, pool, pool_used = _register_pair(
+                        pk, pv, counts, slot_key, head, stamp, listed, n_slots, adj_start, adj_len, adj_cap, pool, pool_used, new_key
+                    )
                     counts[t] += wc
-                    if n_occ >= occ_pos.size:
-                        occ_pos = _grow_i64(occ_pos, n_occ + 1)
-                        occ_next = _grow_i64(occ_next, n_occ + 1)
-                    occ_pos[n_occ] = at
-                    occ_next[n_occ] = head[t]
-                    head[t] = n_occ
-                    n_occ += 1
+                    occ_pos, occ_next, n_occ = _add_occurrence(occ_pos, occ_next, head, n_occ, t, at)
                 sym[pos] = new
                 sym[r] = -1
                 nxt[pos] = q
