@@ -74,6 +74,42 @@ def _lookup(tkeys, tvals, key):
 
 
 @njit(cache=True, nogil=True)
+def merge_by_rank(syms, lens, ranks, m, tkeys, tvals):
+    """Apply merges to syms[:m] in place, lowest rank first (leftmost on ties); returns the new
+    length. `lens` (empty: not kept) holds how many input symbols each symbol covers; `ranks` is
+    scratch space of at least m entries. The table maps (a << 32 | b) to (rank << 32 | merged_id).
+    """
+    big = np.int64(1) << 62
+    track = lens.size > 0
+    for i in range(m - 1):
+        v = _lookup(tkeys, tvals, (np.int64(syms[i]) << 32) | syms[i + 1])
+        ranks[i] = big if v < 0 else v
+    while m > 1:
+        best = 0
+        for i in range(1, m - 1):
+            if ranks[i] < ranks[best]:
+                best = i
+        if ranks[best] >= big:
+            break
+        syms[best] = np.int32(ranks[best] & _MASK32)
+        if track:
+            lens[best] += lens[best + 1]
+        for i in range(best + 1, m - 1):
+            syms[i] = syms[i + 1]
+            ranks[i] = ranks[i + 1]
+            if track:
+                lens[i] = lens[i + 1]
+        m -= 1
+        if best > 0:
+            v = _lookup(tkeys, tvals, (np.int64(syms[best - 1]) << 32) | syms[best])
+            ranks[best - 1] = big if v < 0 else v
+        if best < m - 1:
+            v = _lookup(tkeys, tvals, (np.int64(syms[best]) << 32) | syms[best + 1])
+            ranks[best] = big if v < 0 else v
+    return m
+
+
+@njit(cache=True, nogil=True)
 def encode_words(ids, starts, tkeys, tvals):
     """Merge each word's symbols: repeatedly the lowest-rank adjacent pair, leftmost first.
 
@@ -89,7 +125,6 @@ def encode_words(ids, starts, tkeys, tvals):
     lens = np.empty(0, np.int32)
     ranks = np.empty(0, np.int64)
     k = 0
-    big = np.int64(1) << 62
     for w in range(n):
         out_starts[w] = k
         s = starts[w]
@@ -101,29 +136,7 @@ def encode_words(ids, starts, tkeys, tvals):
         for i in range(m):
             syms[i] = ids[s + i]
             lens[i] = 1
-        for i in range(m - 1):
-            v = _lookup(tkeys, tvals, (np.int64(syms[i]) << 32) | syms[i + 1])
-            ranks[i] = big if v < 0 else v
-        while m > 1:
-            best = 0
-            for i in range(1, m - 1):
-                if ranks[i] < ranks[best]:
-                    best = i
-            if ranks[best] >= big:
-                break
-            syms[best] = np.int32(ranks[best] & _MASK32)
-            lens[best] += lens[best + 1]
-            for i in range(best + 1, m - 1):
-                syms[i] = syms[i + 1]
-                lens[i] = lens[i + 1]
-                ranks[i] = ranks[i + 1]
-            m -= 1
-            if best > 0:
-                v = _lookup(tkeys, tvals, (np.int64(syms[best - 1]) << 32) | syms[best])
-                ranks[best - 1] = big if v < 0 else v
-            if best < m - 1:
-                v = _lookup(tkeys, tvals, (np.int64(syms[best]) << 32) | syms[best + 1])
-                ranks[best] = big if v < 0 else v
+        m = merge_by_rank(syms, lens, ranks, m, tkeys, tvals)
         for i in range(m):
             out[k] = syms[i]
             out_len[k] = lens[i]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from corpuskit.tokenizers.bpe_kernels import _lookup
+from corpuskit.tokenizers.bpe_kernels import merge_by_rank
 
 OTHER, LETTER, NUMBER, SPACE = 0, 1, 2, 3
 WORD, REGEX_SPACE, WHITE_SPACE, BERT_PUNCT = 1, 2, 4, 8
@@ -127,34 +127,6 @@ def gpt2_piece_end(cps, i, e, cls):
 
 
 @njit(cache=True, nogil=True)
-def _merge(syms, ranks, m, tkeys, tvals):
-    """Apply merges lowest rank first (leftmost on ties) to syms[:m]; returns the new length."""
-    big = np.int64(1) << 62
-    for i in range(m - 1):
-        v = _lookup(tkeys, tvals, (np.int64(syms[i]) << 32) | syms[i + 1])
-        ranks[i] = big if v < 0 else v
-    while m > 1:
-        best = 0
-        for i in range(1, m - 1):
-            if ranks[i] < ranks[best]:
-                best = i
-        if ranks[best] >= big:
-            break
-        syms[best] = np.int32(ranks[best] & 0xFFFFFFFF)
-        for i in range(best + 1, m - 1):
-            syms[i] = syms[i + 1]
-            ranks[i] = ranks[i + 1]
-        m -= 1
-        if best > 0:
-            v = _lookup(tkeys, tvals, (np.int64(syms[best - 1]) << 32) | syms[best])
-            ranks[best - 1] = big if v < 0 else v
-        if best < m - 1:
-            v = _lookup(tkeys, tvals, (np.int64(syms[best]) << 32) | syms[best + 1])
-            ranks[best] = big if v < 0 else v
-    return m
-
-
-@njit(cache=True, nogil=True)
 def encode_texts(cps, starts, cls, byte_sym, tkeys, tvals, state, c_keys, c_meta, c_bytes, c_ids):
     """Ids of every text (flat) and per-text boundaries.
 
@@ -168,6 +140,7 @@ def encode_texts(cps, starts, cls, byte_sym, tkeys, tvals, state, c_keys, c_meta
     buf = np.empty(64, np.uint8)
     syms = np.empty(64, np.int32)
     ranks = np.empty(64, np.int64)
+    no_lens = np.empty(0, np.int32)  # merge_by_rank need not track lengths here
     mask = c_keys.size - 1
     for t in range(n):
         bounds[t] = k
@@ -226,7 +199,7 @@ def encode_texts(cps, starts, cls, byte_sym, tkeys, tvals, state, c_keys, c_meta
             else:
                 for p in range(nb):
                     syms[p] = byte_sym[buf[p]]
-                m = _merge(syms, ranks, nb, tkeys, tvals)
+                m = merge_by_rank(syms, no_lens, ranks, nb, tkeys, tvals)
                 for p in range(m):
                     out[k] = syms[p]
                     k += 1
