@@ -292,6 +292,19 @@ def _take_positions(head, s, occ_pos, occ_next, positions):
 
 
 @njit(cache=True, inline="always")
+def _neighbour_pair(side, sym, p, q, pos, a, b, new):
+    """Merging (a, b) at pos..r, with p before and q after: the pair on `side` (0: left, 1:
+    right) as it was and as it becomes, and where the new pair starts; -1 when there is none."""
+    if side == 0:
+        if p < 0:
+            return np.int64(-1), np.int64(0), np.int64(0)
+        return np.int64(p), (np.int64(sym[p]) << 32) | a, (np.int64(sym[p]) << 32) | new
+    if q < 0:
+        return np.int64(-1), np.int64(0), np.int64(0)
+    return np.int64(pos), (b << 32) | np.int64(sym[q]), (new << 32) | np.int64(sym[q])
+
+
+@njit(cache=True, inline="always")
 def _append_merge(merges, n_merges, a, b, new):
     """Append the merge (a, b) -> new to the (n, 3) merge array, doubling it when full."""
     if n_merges >= merges.shape[0]:
@@ -407,18 +420,9 @@ def train_merges(sym, word_start, wcount, tok_hash, tok_len, n_tokens, vocab_siz
             p = prv[pos]
             q = nxt[r]
             for side in range(2):
-                if side == 0:
-                    if p < 0:
-                        continue
-                    old_key = (np.int64(sym[p]) << 32) | a
-                    new_key = (np.int64(sym[p]) << 32) | new
-                    at = p
-                else:
-                    if q < 0:
-                        continue
-                    old_key = (b << 32) | np.int64(sym[q])
-                    new_key = (new << 32) | np.int64(sym[q])
-                    at = pos
+                at, old_key, new_key = _neighbour_pair(side, sym, p, q, pos, a, b, new)
+                if at < 0:
+                    continue
                 counts[pv[_slot(pk, old_key)]] -= wc
                 t, pk, pv, counts, keys, head, stamp, n_slots = _pair_id(pk, pv, counts, keys, head, stamp, n_slots, new_key)
                 counts[t] += wc

@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit, types
 from numba.typed import Dict
 
-from corpuskit.tokenizers.bpe_kernels import _add_occurrence, _append_merge, _grow_i64, _pair_id, _pow_wrap, _slot, _take_positions
+from corpuskit.tokenizers.bpe_kernels import _add_occurrence, _append_merge, _grow_i64, _neighbour_pair, _pair_id, _pow_wrap, _slot, _take_positions
 
 _MASK32 = np.int64(0xFFFFFFFF)
 _HASH_MUL = 0x100000001B3
@@ -256,18 +256,9 @@ def train_wordpiece_merges(sym, word_start, wcount, tok_full, tok_base, tok_full
                 p = prv[pos]
                 q = nxt[r]
                 for side in range(2):
-                    if side == 0:
-                        if p < 0:
-                            continue
-                        old_key = (np.int64(sym[p]) << 32) | a
-                        new_key = (np.int64(sym[p]) << 32) | new
-                        at = p
-                    else:
-                        if q < 0:
-                            continue
-                        old_key = (b << 32) | np.int64(sym[q])
-                        new_key = (new << 32) | np.int64(sym[q])
-                        at = pos
+                    at, old_key, new_key = _neighbour_pair(side, sym, p, q, pos, a, b, new)
+                    if at < 0:
+                        continue
                     if old_key != key:
                         counts[pv[_slot(pk, old_key)]] -= wc
                     t, pk, pv, counts, slot_key, head, stamp, listed, n_slots, pool, pool_used = _register_pair(
