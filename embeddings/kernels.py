@@ -108,6 +108,24 @@ def predict_target(hidden, grad, wout, target, cum_table, hs_offsets, hs_points,
     return loss, touched, state
 
 
+@njit(cache=True, nogil=True, fastmath=True, inline="always")
+def add_rows(win, sub_ids, first, last, hidden):
+    """hidden += the input rows sub_ids[first:last] (a word's own row plus its n-gram buckets)."""
+    for s in range(first, last):
+        row = sub_ids[s]
+        for k in range(hidden.shape[0]):
+            hidden[k] += win[row, k]
+
+
+@njit(cache=True, nogil=True, fastmath=True, inline="always")
+def update_rows(win, sub_ids, first, last, grad):
+    """Input rows sub_ids[first:last] += grad (the gradient reaching the averaged hidden layer)."""
+    for s in range(first, last):
+        row = sub_ids[s]
+        for k in range(grad.shape[0]):
+            win[row, k] += grad[k]
+
+
 @njit(cache=True, nogil=True, fastmath=True)
 def train_chunk(
     ids, win, wout, sub_offsets, sub_ids, keep, cum_table, hs_offsets, hs_points, hs_codes, sg, predict_center, hs, negative,
@@ -154,10 +172,7 @@ def train_chunk(
                     first = sub_offsets[source]
                     last = sub_offsets[source + 1]
                     hidden[:] = 0.0
-                    for s in range(first, last):
-                        row = sub_ids[s]
-                        for k in range(dim):
-                            hidden[k] += win[row, k]
+                    add_rows(win, sub_ids, first, last, hidden)
                     if last - first > 1:
                         scale = np.float32(1.0 / (last - first))
                         for k in range(dim):
@@ -168,10 +183,7 @@ def train_chunk(
                     )
                     loss += step_loss
                     predictions += touched
-                    for s in range(first, last):
-                        row = sub_ids[s]
-                        for k in range(dim):
-                            win[row, k] += grad[k]
+                    update_rows(win, sub_ids, first, last, grad)
             else:
                 hidden[:] = 0.0
                 count = 0
@@ -179,11 +191,8 @@ def train_chunk(
                     if j == i:
                         continue
                     word = sentence[j]
-                    for s in range(sub_offsets[word], sub_offsets[word + 1]):
-                        row = sub_ids[s]
-                        for k in range(dim):
-                            hidden[k] += win[row, k]
-                        count += 1
+                    add_rows(win, sub_ids, sub_offsets[word], sub_offsets[word + 1], hidden)
+                    count += sub_offsets[word + 1] - sub_offsets[word]
                 if count == 0:
                     continue
                 scale = np.float32(1.0 / count)
@@ -199,8 +208,5 @@ def train_chunk(
                     if j == i:
                         continue
                     word = sentence[j]
-                    for s in range(sub_offsets[word], sub_offsets[word + 1]):
-                        row = sub_ids[s]
-                        for k in range(dim):
-                            win[row, k] += grad[k]
+                    update_rows(win, sub_ids, sub_offsets[word], sub_offsets[word + 1], grad)
     return loss, predictions, words
