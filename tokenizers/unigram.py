@@ -155,6 +155,7 @@ def _digamma(x: np.ndarray) -> np.ndarray:
 
 def seed_pieces(
     words: list[str],
+    words_cps: tuple[np.ndarray, np.ndarray],
     counts: np.ndarray,
     max_piece_length: int,
     seed_size: int,
@@ -175,7 +176,7 @@ def seed_pieces(
     """
     from corpuskit.tokenizers.unigram_kernels import shared_substrings
 
-    cps, starts = _flat_codepoints(words)
+    cps, starts = words_cps  # _flat_codepoints(words)
     char_weight = np.bincount(cps, weights=np.repeat(counts, np.diff(starts)))
     present = np.flatnonzero(char_weight)
     chars = sorted((chr(c) for c in present.tolist()), key=lambda ch: (-char_weight[ord(ch)], ch))
@@ -329,7 +330,7 @@ def train_unigram(
     words = list(word_counts)
     wcount = np.fromiter((word_counts[w] for w in words), np.float64, len(words))
     words_cps = _flat_codepoints(words)
-    pieces, freqs = seed_pieces(words, wcount, max_piece_length, seed_size, "▁", split_by_unicode_script, split_by_number, split_digits)
+    pieces, freqs = seed_pieces(words, words_cps, wcount, max_piece_length, seed_size, "▁", split_by_unicode_script, split_by_number, split_digits)
     required = sum(1 for p in pieces if len(p) == 1)
     byte_pieces = [f"<0x{b:02X}>" for b in range(256)] if byte_fallback else []
     budget = vocab_size - len(specials) - len(byte_pieces)
