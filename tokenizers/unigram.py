@@ -307,15 +307,13 @@ def train_unigram(
     split_by_unicode_script: bool = True,
     split_by_number: bool = True,
     split_digits: bool = False,
-    character_coverage: float = 1.0,
+    character_coverage: float = 0.9995,
 ) -> list[tuple[str, float]]:
     """Learn Unigram pieces and scores from word counts; returns [(piece, score)] with specials first.
 
-    With `character_coverage` < 1, the rarest characters beyond that share of all characters get
-    no piece (they encode as the unknown token, as in SentencePiece, whose default is 0.9995).
-
-    Pieces follow SentencePiece's rules by default: one Unicode script each, digits apart from
-    letters (see `seed_pieces`).
+    Defaults are SentencePiece's: the rarest characters beyond `character_coverage` of all
+    characters get no piece (they encode as the unknown token; 1.0 keeps every character), and
+    pieces hold one Unicode script each with digits apart from letters (see `seed_pieces`).
 
     Characters are always kept, so `vocab_size` must exceed specials + distinct characters
     (+ 256 byte pieces with byte_fallback).
