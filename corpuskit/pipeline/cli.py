@@ -107,7 +107,7 @@ def validate_cmd(config: str) -> None:
       corpuskit pipeline validate pipeline.yaml
     """
     from corpuskit.pipeline import load_config
-    from corpuskit.pipeline.runner import list_shards
+    from corpuskit.pipeline.plan import list_shards
 
     try:
         cfg = load_config(config)
