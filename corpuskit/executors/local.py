@@ -60,15 +60,14 @@ class LocalExecutor(Executor):
         waiting = list(range(len(units)))[::-1]  # a stack: pop() takes units in order
         suspects: list[int] = []  # lost with a dead worker; rerun one at a time to find the culprit
         running: dict[Future, int] = {}
+        solo: int | None = None  # a suspect running alone: if its worker dies, the unit is the cause
         try:
             while waiting or running or suspects:
                 pool = self._ensure_pool()
-                alone = False
-                if suspects:
+                if suspects or solo is not None:
                     if not running:
-                        index = suspects.pop()
-                        running[pool.submit(_run_in_worker, *_by_name(units[index]))] = index
-                    alone = len(running) == 1
+                        solo = suspects.pop()
+                        running[pool.submit(_run_in_worker, *_by_name(units[solo]))] = solo
                 else:
                     while waiting and len(running) < self.max_in_flight:
                         index = waiting.pop()
@@ -78,12 +77,13 @@ class LocalExecutor(Executor):
                 broken = False
                 for future in done:
                     index = running.pop(future)
+                    was_solo, solo = index == solo, (None if index == solo else solo)
                     error = future.exception()
                     if error is None:
                         results[index] = future.result()
                     elif isinstance(error, BrokenProcessPool):
                         broken = True
-                        if alone:
+                        if was_solo:
                             deaths[index] += 1
                             self._check_budget(units[index], deaths[index])
                         suspects.append(index)
@@ -92,6 +92,7 @@ class LocalExecutor(Executor):
                 if broken:
                     suspects.extend(running.values())  # every unit in flight was lost with the pool
                     running.clear()
+                    solo = None
                     self._terminate()
             self._drain(progress)
             return results
