@@ -197,3 +197,22 @@ def test_the_executor_is_not_part_of_the_fingerprint(tmp_path, fake_plugins):
     resumed = run_pipeline(load_config(path), resume=True)
     assert (tmp_path / "j.txt").read_text().split() == ["stage1-shard00001"]  # only the missing unit ran
     assert resumed["documents"] == first["documents"]
+
+
+def test_the_cli_picks_the_executor_and_validate_names_it(tmp_path, fake_plugins):
+    from click.testing import CliRunner
+
+    from corpuskit.cli import main
+
+    fake_plugins({"corpuskit.executors": {"journal": "ck_journal:Journal"}}, {"ck_journal": EXECUTOR_PLUGIN})
+    write_inputs(tmp_path / "in")
+    path = tmp_path / "p.yaml"
+    path.write_text(config_text(f"executor: {{journal: {tmp_path / 'j.txt'}}}\n"))
+    result = CliRunner().invoke(main, ["pipeline", "run", str(path), "--no-progress"])
+    assert result.exit_code != 0 and "unknown parameter 'journal'" in result.output  # local takes no journal
+    result = CliRunner().invoke(main, ["pipeline", "run", str(path), "--executor", "journal", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert "stage1-map-00000" in (tmp_path / "j.txt").read_text()
+    path.write_text(config_text("executor: {workers: 3}\n"))
+    result = CliRunner().invoke(main, ["pipeline", "validate", str(path)])
+    assert result.exit_code == 0 and "executor local, workers=3" in result.output
