@@ -91,9 +91,7 @@ def default_chain() -> list:
 def run_step(step, docs: list[Document], state_dir: Path) -> tuple[list[Document], Counter]:
     drops: Counter = Counter()
     if isinstance(step, GlobalStep):
-        step.fit(iter(docs))
-        step.save_state(state_dir)
-        step.load_state(state_dir)
+        step.fit([iter(docs)], state_dir / step.name)  # its map and reduce units, one shard, here
     kept = []
     for doc in docs:
         result = step.process(doc)
@@ -141,7 +139,7 @@ def bench_steps(quick: bool) -> None:
         "python benchmarks/bench_filters.py" + (" --quick" if quick else ""),
         notes=(
             "Each step alone on every document, then the chain (each step on what the previous kept). "
-            "GlobalSteps include fit + save/load state + process. No anchor in this venv (datatrove must live in a "
+            "GlobalSteps include map + reduce units + process. No anchor in this venv (datatrove must live in a "
             f"venv of its own, see ANCHOR-TOOLS.md). Shared 2-core machine. Peak RSS {peak_rss_mb():.0f} MiB."
         ),
     )
