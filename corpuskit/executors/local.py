@@ -46,6 +46,8 @@ class LocalExecutor(Executor):
         self.retries = retries
         self._pool: ProcessPoolExecutor | None = None
         self._queue: Any = None
+        self._received: dict[str, int] = {}  # progress received per running unit
+        self._settled: set[str] = set()
 
     def run(self, units: Sequence[Unit], progress: Progress | None = None) -> list[Any]:
         if not units:
@@ -55,6 +57,7 @@ class LocalExecutor(Executor):
         return self._run_pooled(list(units), progress)
 
     def _run_pooled(self, units: list[Unit], progress: Progress | None) -> list[Any]:
+        self._received, self._settled = {}, set()
         results: list[Any] = [None] * len(units)
         deaths = [0] * len(units)  # deaths while running alone: those are certainly the unit's
         waiting = list(range(len(units)))[::-1]  # a stack: pop() takes units in order
@@ -80,7 +83,8 @@ class LocalExecutor(Executor):
                     was_solo, solo = index == solo, (None if index == solo else solo)
                     error = future.exception()
                     if error is None:
-                        results[index] = future.result()
+                        results[index], reported = future.result()
+                        self._settle(units[index].key, reported, progress)
                     elif isinstance(error, BrokenProcessPool):
                         broken = True
                         if was_solo:
@@ -116,15 +120,28 @@ class LocalExecutor(Executor):
         return self._pool
 
     def _drain(self, progress: Progress | None) -> None:
+        """Pass on the progress workers reported so far (a finished unit's late messages are dropped:
+        `_settle` already counted them)."""
         if self._queue is None:
             return
         while True:
             try:
-                n = self._queue.get_nowait()
+                key, n = self._queue.get_nowait()
             except Exception:  # noqa: BLE001 - queue.Empty, or a queue closed with its pool
                 return
+            if key in self._settled:
+                continue
+            self._received[key] = self._received.get(key, 0) + n
             if progress:
                 progress(n)
+
+    def _settle(self, key: str, reported: int, progress: Progress | None) -> None:
+        """A unit finished having reported `reported` in all: pass on what the queue has not delivered yet."""
+        self._drain(progress)
+        missing = reported - self._received.pop(key, 0)
+        self._settled.add(key)
+        if progress and missing:
+            progress(missing)
 
     def _terminate(self) -> None:
         """Stop the pool now, killing busy workers (used on errors and after a worker died)."""
@@ -166,11 +183,19 @@ def _by_name(unit: Unit) -> tuple[str, str, str, tuple[Any, ...]]:
     return unit.function.__module__, unit.function.__qualname__, unit.key, unit.args
 
 
-def _run_in_worker(module: str, name: str, key: str, args: tuple[Any, ...]) -> Any:
+def _run_in_worker(module: str, name: str, key: str, args: tuple[Any, ...]) -> tuple[Any, int]:
+    """Run a unit in a worker: (its result, the progress it reported in all)."""
     try:
         function: Any = importlib.import_module(module)
         for part in name.split("."):
             function = getattr(function, part)
     except Exception as exc:  # noqa: BLE001 - any import-time failure, reported with the unit's name
         raise UnitLoadError(f"unit {key}: cannot load {module}.{name} in a worker process: {type(exc).__name__}: {exc}") from None
-    return Unit(key, function, args)(_worker_queue.put)
+    reported = 0
+
+    def report(n: int) -> None:
+        nonlocal reported
+        reported += n
+        _worker_queue.put((key, n))
+
+    return Unit(key, function, args)(report), reported
