@@ -113,6 +113,19 @@ class TokenizerTrainer(Trainer):
 
 @dataclass
 class BPEConfig:
+    """Options of the `bpe` trainer (character-level BPE with an unknown token).
+
+    vocab_size: tokens in the vocabulary, special tokens and alphabet included
+    min_frequency: pairs occurring fewer times are never merged
+    special_tokens: added to the vocabulary first, matched in raw text first, never split
+    lowercase: lowercase the text before counting and encoding
+    strip_accents: remove accents (NFD, then drop combining marks)
+    unicode_normalizer: Unicode normal form applied first (none: keep the text as is)
+    unk_token: token for characters outside the alphabet (added to the special tokens if missing)
+    limit_alphabet: keep only the most frequent characters (the rest encode as unk_token)
+    pre_tokenizer: how text splits into words before merges
+    """
+
     vocab_size: int = 30_000
     min_frequency: int = 0
     special_tokens: list[str] = field(default_factory=lambda: ["[UNK]"])
@@ -144,6 +157,18 @@ class BPETrainer(TokenizerTrainer):
 
 @dataclass
 class ByteLevelBPEConfig:
+    """Options of the `byte-bpe` trainer (GPT-2 byte-level BPE: nothing is unknown).
+
+    vocab_size: tokens in the vocabulary, the 256 bytes and special tokens included
+    min_frequency: pairs occurring fewer times are never merged
+    special_tokens: added to the vocabulary first, matched in raw text first, never split
+    lowercase: lowercase the text before counting and encoding
+    strip_accents: remove accents (NFD, then drop combining marks)
+    unicode_normalizer: Unicode normal form applied first (none: keep the text as is)
+    pre_tokenizer: GPT-2's or GPT-4's regex split before bytes
+    add_prefix_space: add a space before the text, so a first word encodes like any other
+    """
+
     vocab_size: int = 30_000
     min_frequency: int = 0
     special_tokens: list[str] = field(default_factory=lambda: ["<|endoftext|>"])
@@ -182,6 +207,22 @@ class ByteLevelBPETrainer(TokenizerTrainer):
 
 @dataclass
 class WordPieceConfig:
+    """Options of the `wordpiece` trainer (BERT's normalizer and pre-tokenizer).
+
+    vocab_size: tokens in the vocabulary, special tokens and alphabet included
+    min_frequency: pairs occurring fewer times are never merged
+    special_tokens: added to the vocabulary first, matched in raw text first, never split
+    unk_token: token for words that cannot be spelled with the vocabulary
+    continuing_subword_prefix: marks a piece that continues a word
+    max_input_chars_per_word: longer words encode as unk_token
+    criterion: likelihood ranks pairs by count(AB)/(count(A)count(B)); frequency by count(AB), as HF
+    limit_alphabet: keep only the most frequent characters
+    lowercase: lowercase the text (BERT uncased)
+    strip_accents: remove accents (unset: follow lowercase, BERT's rule)
+    unicode_normalizer: not an option for WordPiece (BERT's normalizer decides)
+    pre_tokenizer: how text splits into words before merges
+    """
+
     vocab_size: int = 30_000
     min_frequency: int = 0
     special_tokens: list[str] = field(default_factory=lambda: ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"])
@@ -225,6 +266,26 @@ class WordPieceTrainer(TokenizerTrainer):
 
 @dataclass
 class UnigramConfig:
+    """Options of the `unigram` trainer (SentencePiece-style unigram LM, '▁' marks spaces).
+
+    vocab_size: pieces in the vocabulary, special tokens included
+    unk_token: piece for characters without a piece
+    byte_fallback: spell characters without a piece as <0xNN> byte pieces instead of unk_token
+    max_piece_length: longest piece, in characters
+    seed_size: substrings in the seed vocabulary before pruning
+    shrinking_factor: share of pieces kept by each pruning round
+    em_iterations: EM rounds between prunings
+    split_by_unicode_script: a piece holds one script only (SentencePiece's default)
+    split_by_number: digits are not joined to letters
+    split_digits: every digit is its own piece
+    character_coverage: share of characters given a piece; the rarest others encode as unk_token
+    special_tokens: added to the vocabulary first, matched in raw text first, never split
+    lowercase: lowercase the text before counting and encoding
+    strip_accents: remove accents (NFD, then drop combining marks)
+    unicode_normalizer: Unicode normal form applied first (none: keep the text as is)
+    pre_tokenizer: how text splits into words
+    """
+
     vocab_size: int = 8_000
     special_tokens: list[str] = field(default_factory=lambda: ["<unk>"])
     unk_token: str = "<unk>"
