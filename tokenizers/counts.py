@@ -29,13 +29,14 @@ class WordCounts(Counts, Mapping[str, int]):
 
     def __init__(self, config: Mapping[str, Any], counts: Mapping[str, int], texts: int = 0) -> None:
         super().__init__(config)
-        self._counts: dict[str, int] = {}
-        for word in sorted(counts):
-            n = int(counts[word])
-            if n < 0 or n > _INT64_MAX:
-                raise ValueError(f"count of {word!r} is {n}: counts are non-negative 64-bit integers")
-            if n and word:
-                self._counts[word] = n
+        words = sorted(counts)  # two sorted runs (a merge) sort in linear time
+        values = list(map(int, map(counts.__getitem__, words)))
+        if values and (min(values) < 0 or max(values) > _INT64_MAX):
+            bad = next(w for w, n in zip(words, values) if n < 0 or n > _INT64_MAX)
+            raise ValueError(f"count of {bad!r} is {int(counts[bad])}: counts are non-negative 64-bit integers")
+        self._counts: dict[str, int] = dict(zip(words, values))
+        if self._counts.pop("", None) is not None or 0 in values:
+            self._counts = {w: n for w, n in self._counts.items() if n}
         self.texts = int(texts)
 
     def __getitem__(self, word: str) -> int:
@@ -49,6 +50,16 @@ class WordCounts(Counts, Mapping[str, int]):
 
     def __repr__(self) -> str:
         return f"WordCounts({len(self)} words, {self.total()} occurrences, {self.texts} texts)"
+
+    def as_dict(self) -> dict[str, int]:
+        """The sorted {word: count} dict itself, without a copy (for trainers; do not modify it)."""
+        return self._counts
+
+    def items(self) -> Any:
+        return self._counts.items()
+
+    def values(self) -> Any:
+        return self._counts.values()
 
     def total(self) -> int:
         """Occurrences of all words together."""

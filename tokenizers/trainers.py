@@ -93,10 +93,10 @@ class TokenizerTrainer(Trainer):
     def _train_from_counts(self, counts: WordCounts, corpus: Iterable[str] | None) -> Tokenizer:  # type: ignore[override]
         if not counts:
             raise ValueError("no training text: the corpus produced no words")
-        return self._fit(dict(counts.items()))
+        return self._fit(counts.as_dict())
 
     def _fit(self, counts: dict[str, int]) -> Tokenizer:
-        """Build the tokenizer from non-empty word counts, in canonical (sorted) order."""
+        """Build the tokenizer from non-empty word counts, in canonical (sorted) order; read-only."""
         raise NotImplementedError
 
     def _specials(self, unk_token: str | None) -> list[str]:
