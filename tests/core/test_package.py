@@ -49,7 +49,7 @@ def test_version_and_help():
 
 @pytest.mark.parametrize(
     "args",
-    [["pipeline", "run"], ["pipeline", "report"], ["pipeline", "validate"], ["plugins", "list"], ["quickstart"], ["dedup"]],
+    [["pipeline", "run"], ["pipeline", "report"], ["pipeline", "validate"], ["plugins", "list"], ["quickstart"], ["dedup"], ["train"]],
 )
 def test_every_core_leaf_command_has_an_example_in_its_help(args):
     result = CliRunner().invoke(main, [*args, "--help"])
