@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from corpuskit.lm.decoding.config import DecodingConfig
-from corpuskit.lm.decoding.processors import log_softmax, penalised
+from corpuskit.lm.decoding.processors import log_softmax, penalise_row
 from corpuskit.lm.decoding.protocol import LanguageModel, checked_logprobs
 
 Hypothesis = tuple[list[int], float]  # tokens, score
@@ -77,11 +77,6 @@ def _search(model: LanguageModel, prompts: list[list[int]], config: DecodingConf
     logprobs = checked_logprobs(logprobs, len(prompts), vocab, "start")
     live = list(range(len(prompts)))  # prompts still searching; their beams are the state's rows, in order
     for t in range(config.max_tokens):
-        row_prompt = [p for p in live for _ in beams[p]]
-        row_tokens = [tokens for p in live for tokens, _ in beams[p]]
-        scores = log_softmax(penalised(logprobs, [prompts[p] + tk for p, tk in zip(row_prompt, row_tokens)], row_tokens,
-                                       config.banned_tokens, config.repetition_penalty, config.frequency_penalty,
-                                       config.presence_penalty))
         parents: list[int] = []
         next_tokens: list[int] = []
         still: list[int] = []
@@ -89,7 +84,10 @@ def _search(model: LanguageModel, prompts: list[list[int]], config: DecodingConf
         for p in live:
             candidates: list[tuple[float, list[int], float, int]] = []
             for tokens, logp in beams[p]:
-                row_scores = scores[row]
+                # one row at a time: its V scores stay in cache while they are normalised and ranked
+                row_scores = log_softmax(penalise_row(logprobs[row], prompts[p] + tokens, tokens, config.banned_tokens,
+                                                      config.repetition_penalty, config.frequency_penalty,
+                                                      config.presence_penalty))
                 k = min(config.beam_size, int(np.isfinite(row_scores).sum()))
                 for token in np.argpartition(-row_scores, k - 1)[:k]:
                     new_logp = logp + float(row_scores[token])

@@ -88,11 +88,22 @@ def typical_filter(logprobs: np.ndarray, p: float) -> np.ndarray:
     return _keep_first(logprobs, np.argsort(distance, axis=-1, kind="stable"), probs, p)
 
 
+def penalise_row(scores: np.ndarray, seen: Sequence[int], generated: Sequence[int], banned: Sequence[int],
+                 repetition: float, frequency: float, presence: float) -> np.ndarray:
+    """One row (V,): banned tokens at -inf, then the repetition penalty on the `seen` tokens (prompt
+    and output), then the frequency/presence penalties on the `generated` ones. Copies only when
+    something changes. Time: O(V) plus the tokens seen."""
+    out = scores
+    if len(banned):
+        out = out.copy()
+        out[np.asarray(banned, dtype=np.int64)] = -np.inf
+    out = apply_repetition_penalty(out, seen, repetition)
+    return apply_penalties(out, generated, frequency, presence)
+
+
 def penalised(scores: np.ndarray, seen: Sequence[Sequence[int]], generated: Sequence[Sequence[int]],
               banned: Sequence[int], repetition: float, frequency: float, presence: float) -> np.ndarray:
-    """Rows of `scores` (float64, B x V) with banned tokens at -inf, then the repetition penalty on
-    each row's `seen` tokens (prompt and output), then the frequency/presence penalties on its
-    `generated` tokens. Time: O(B * V) plus the tokens seen."""
+    """`penalise_row` on every row of `scores` (B, V)."""
     out = scores
     if len(banned):
         out = out.copy()
@@ -101,6 +112,5 @@ def penalised(scores: np.ndarray, seen: Sequence[Sequence[int]], generated: Sequ
         return out
     out = out.copy() if out is scores else out
     for row in range(out.shape[0]):
-        values = apply_repetition_penalty(out[row], seen[row], repetition)
-        out[row] = apply_penalties(values, generated[row], frequency, presence)
+        out[row] = penalise_row(out[row], seen[row], generated[row], (), repetition, frequency, presence)
     return out

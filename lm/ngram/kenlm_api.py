@@ -72,7 +72,8 @@ class KenLMQueries:
 
     def BeginSentenceWrite(self, state: State) -> None:
         """Make `state` the context at a sentence start (`<s>`)."""
-        state.nodes = _nodes(ctx.begin(self, 1, bos=True))  # type: ignore[arg-type]
+        begin = ctx.begin(self, 1, bos=True)  # type: ignore[arg-type]
+        state.nodes = tuple(begin.nodes[0, : begin.lengths[0]].tolist())
 
     def NullContextWrite(self, state: State) -> None:
         """Make `state` the empty context."""
@@ -82,17 +83,13 @@ class KenLMQueries:
         """log10 p(word | in_state), the matched n-gram length and OOV flag; `out_state` becomes the context after `word`."""
         wid = self.vocab.index.get(word, UNK_ID)  # type: ignore[attr-defined]
         width = max(self.order - 1, 1)  # type: ignore[attr-defined]
-        nodes = np.full((1, width), -1, dtype=np.int64)
-        nodes[0, : len(in_state.nodes)] = in_state.nodes
-        row = ctx.ContextState(nodes, np.array([len(in_state.nodes)], dtype=np.int64))
-        scores, matched, after = ctx.advance(self, row, np.array([wid]))  # type: ignore[arg-type]
-        out_state.nodes = _nodes(after)
+        nodes = np.array([in_state.nodes + (-1,) * (width - len(in_state.nodes))], dtype=np.int64)  # a one-row state
+        lengths = np.array([len(in_state.nodes)], dtype=np.int64)
+        scores, matched = ctx.advance_in_place(self, nodes, lengths, np.array([wid], dtype=np.int64), ctx.ONE_ROW)  # type: ignore[arg-type]
+        out_state.nodes = tuple(nodes[0, : lengths[0]].tolist())
         return FullScoreReturn(float(scores[0]), int(matched[0]), wid == UNK_ID)
 
     def BaseScore(self, in_state: State, word: str, out_state: State) -> float:
         """log10 p(word | in_state); `out_state` becomes the context after `word`."""
         return self.BaseFullScore(in_state, word, out_state).log_prob
 
-
-def _nodes(state: ctx.ContextState) -> tuple[int, ...]:
-    return tuple(int(n) for n in state.nodes[0, : state.lengths[0]])

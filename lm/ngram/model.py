@@ -82,6 +82,7 @@ class NGramModel(KenLMQueries):
         self.offsets = np.asarray(offsets, dtype=np.int64)
         self.meta = dict(meta or {})
         self._table: np.ndarray | None = None
+        self._scoring: tuple[np.ndarray, ...] | None = None
 
     # construction -------------------------------------------------------------------------
 
@@ -144,6 +145,14 @@ class NGramModel(KenLMQueries):
             self._table = kernels.build_child_table(self.parent, self.word, self.prob, self.backoff, has_children, len(self.words), capacity)
         return self._table
 
+    def _scoring_arrays(self) -> tuple[np.ndarray, ...]:
+        """The scorer's arrays after the vocabulary arguments: table, its float view, prob, backoff,
+        which unigrams extend a context."""
+        if self._scoring is None:
+            table = self._child_table()
+            self._scoring = (table, table.view(np.float32), self.prob, self.backoff, self._has_children[: len(self.words)])
+        return self._scoring
+
     def ngrams(self, order: int) -> Iterator[tuple[tuple[int, ...], float, float]]:
         """(word ids, log10 prob, log10 backoff) of every n-gram of one order, in model order."""
         start, stop = self.offsets[order - 1], self.offsets[order]
@@ -165,13 +174,11 @@ class NGramModel(KenLMQueries):
         """log10 p of every scored token and the length of the n-gram that matched."""
         from corpuskit.lm.ngram import kernels
 
-        table = self._child_table()
         total = int(lengths.sum()) + (len(lengths) if eos else 0)
         out = np.empty(total, dtype=np.float64)
         out_order = np.empty(total, dtype=np.int32)
         kernels.score_tokens(np.ascontiguousarray(ids, dtype=np.int32), np.ascontiguousarray(lengths, dtype=np.int64), bool(bos), bool(eos),
-                             self.order, len(self.words), table, table.view(np.float32), self.prob, self.backoff,
-                             self._has_children[: len(self.words)], out, out_order)
+                             self.order, len(self.words), *self._scoring_arrays(), out, out_order)
         return out, out_order
 
     def score_batch(self, sentences: Iterable[str], bos: bool = True, eos: bool = True) -> np.ndarray:
@@ -242,12 +249,17 @@ class NGramModel(KenLMQueries):
         starts[1:] = np.cumsum([len(r) for r in rows])
         flat = np.fromiter((int(t) for r in rows for t in r), dtype=np.int64, count=int(starts[-1]))
         _, _, state = ngram_state.advance(self, ngram_state.begin(self, len(rows)), flat, starts)
-        return ngram_state.next_log10probs(self, state) * math.log(10.0), state
+        return self._natural(ngram_state.next_log10probs(self, state)), state
 
     def step(self, state: ContextState, tokens: np.ndarray) -> tuple[np.ndarray, ContextState]:
         """Append one word id per row: natural-log next-word probabilities (B, V) and the new state."""
         _, _, state = ngram_state.advance(self, state, tokens)
-        return ngram_state.next_log10probs(self, state) * math.log(10.0), state
+        return self._natural(ngram_state.next_log10probs(self, state)), state
+
+    @staticmethod
+    def _natural(log10probs: np.ndarray) -> np.ndarray:
+        log10probs *= math.log(10.0)  # in place: a batch of distributions is large
+        return log10probs
 
     def reorder(self, state: ContextState, indices: np.ndarray) -> ContextState:
         """Rows `indices` of `state` (beam search; rows may repeat)."""

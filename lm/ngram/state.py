@@ -50,36 +50,46 @@ def begin(model: "NGramModel", rows: int, bos: bool = True) -> ContextState:
 
 
 def check_ids(model: "NGramModel", ids: np.ndarray) -> None:
+    """A ValueError naming the first id that is not a word id of the model."""
     v = len(model.words)
     if ids.size and (ids.min() < 0 or ids.max() >= v):
         bad = int(ids[(ids < 0) | (ids >= v)][0])
         raise ValueError(f"token id {bad} is not in this model's vocabulary ({v} words)")
 
 
-def advance(model: "NGramModel", state: ContextState, words: Sequence[Sequence[int]] | np.ndarray,
-            starts: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, ContextState]:
+ONE_ROW = np.array([0, 1], dtype=np.int64)
+
+
+def advance(model: "NGramModel", state: ContextState, words: Sequence[int] | np.ndarray,
+            starts: np.ndarray | None = None, checked: bool = False) -> tuple[np.ndarray, np.ndarray, ContextState]:
     """Move each row past its words; returns (log10 p, matched n-gram length) of every word, flat,
     and the new state (the old one is left as it was).
 
     `words` is one id per row (an array of B ids, `starts` None), or flat ids with row r's words
-    at words[starts[r]:starts[r + 1]]. Time: O(words * order) hash probes.
+    at words[starts[r]:starts[r + 1]]; `checked` skips the id range check (ids from the
+    vocabulary). Time: O(words * order) hash probes.
     """
-    from corpuskit.lm.ngram import kernels
-
     ids = np.ascontiguousarray(words, dtype=np.int64).ravel()
-    check_ids(model, ids)
+    if not checked:
+        check_ids(model, ids)
     if starts is None:
         if len(ids) != len(state):
             raise ValueError(f"step got {len(ids)} tokens for {len(state)} rows")
-        starts = np.arange(len(ids) + 1, dtype=np.int64)
-    table = model._child_table()
+        starts = ONE_ROW if len(ids) == 1 else np.arange(len(ids) + 1, dtype=np.int64)
     nodes, lengths = state.nodes.copy(), state.lengths.copy()
+    scores, matched = advance_in_place(model, nodes, lengths, ids, np.ascontiguousarray(starts, dtype=np.int64))
+    return scores, matched, ContextState(nodes, lengths)
+
+
+def advance_in_place(model: "NGramModel", nodes: np.ndarray, lengths: np.ndarray, ids: np.ndarray,
+                     starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`advance` on the state's arrays themselves (int64, C-contiguous, ids already checked)."""
+    from corpuskit.lm.ngram import kernels
+
     scores = np.empty(len(ids), dtype=np.float64)
     matched = np.empty(len(ids), dtype=np.int64)
-    kernels.advance_contexts(nodes, lengths, ids, np.ascontiguousarray(starts, dtype=np.int64), model.order, len(model.words),
-                             table, table.view(np.float32), model.prob, model.backoff, model._has_children[: len(model.words)],
-                             scores, matched)
-    return scores, matched, ContextState(nodes, lengths)
+    kernels.advance_contexts(nodes, lengths, ids, starts, model.order, len(model.words), *model._scoring_arrays(), scores, matched)
+    return scores, matched
 
 
 def next_log10probs(model: "NGramModel", state: ContextState) -> np.ndarray:
@@ -91,9 +101,10 @@ def next_log10probs(model: "NGramModel", state: ContextState) -> np.ndarray:
     """
     v = len(model.words)
     out = np.empty((len(state), v), dtype=np.float64)
-    out[:] = model.prob[:v]
-    for row in range(len(state)):
+    unigram = model.prob[:v]
+    for row in range(len(state)):  # row by row, so each row stays in cache while it is built
         scores = out[row]
+        scores[:] = unigram
         for node in state.nodes[row, : state.lengths[row]]:
             k = int(np.searchsorted(model.offsets, node, side="right"))  # children are (k+1)-grams
             start, stop = model.offsets[k], model.offsets[k + 1]

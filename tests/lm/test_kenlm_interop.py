@@ -86,7 +86,7 @@ def test_gensim_lee_corpus_round_trip(tmp_path) -> None:
 
 
 def test_stateful_queries_match_kenlms(trained: NGramModel, test_sentences, tmp_path) -> None:
-    from corpuskit.lm.ngram.kenlm_api import State
+    from corpuskit.lm.ngram import State
 
     trained.save(tmp_path / "m.arpa")
     ref = kenlm.Model(str(tmp_path / "m.arpa"))
