@@ -216,3 +216,19 @@ def test_bad_configs_and_models_are_rejected() -> None:
 
     with pytest.raises(ValueError, match=r"LanguageModel.start returned logprobs of shape \(2, 3\), expected \(2, 4\)"):
         generate(Short(), [[], []], DecodingConfig())
+
+
+def test_processors_match_hugging_faces() -> None:
+    torch = pytest.importorskip("torch")
+    hf = pytest.importorskip("transformers.generation.logits_process")
+    rng = np.random.default_rng(11)
+    logits = rng.normal(size=(6, 57)) * 3
+    seen = rng.integers(0, 57, size=(6, 9))
+    as_torch = lambda a: torch.from_numpy(np.ascontiguousarray(a))  # noqa: E731
+    theirs = hf.RepetitionPenaltyLogitsProcessor(1.7)(as_torch(seen), as_torch(logits)).numpy()
+    np.testing.assert_allclose(np.stack([apply_repetition_penalty(logits[r], seen[r], 1.7) for r in range(6)]), theirs)
+    for ours, warper in ((top_k_filter(logits, 7), hf.TopKLogitsWarper(7)), (top_p_filter(logits, 0.8), hf.TopPLogitsWarper(0.8)),
+                         (typical_filter(logits, 0.7), hf.TypicalLogitsWarper(0.7))):
+        expected = warper(as_torch(seen), as_torch(logits.copy())).numpy()
+        np.testing.assert_array_equal(np.isfinite(ours), np.isfinite(expected), err_msg=type(warper).__name__)
+        np.testing.assert_allclose(ours[np.isfinite(ours)], expected[np.isfinite(expected)])
