@@ -3,7 +3,9 @@
 A model is batched and stateful: `start` reads B prompts and returns the next-token
 log-probabilities of each plus an opaque state (an n-gram context, a transformer's KV cache);
 `step` feeds one token per row; `reorder` picks and repeats rows (beam search, or dropping
-finished rows). Decoding never looks inside the state.
+finished rows). Decoding never looks inside the state, and never uses a state again after
+passing it to `step` or `reorder`, so a model may update it in place (a KV cache). Prompts
+may differ in length; an empty prompt is allowed where the model has a start of its own.
 """
 
 from __future__ import annotations
