@@ -111,6 +111,15 @@ def test_stateful_queries_match_kenlms(trained: NGramModel, test_sentences, tmp_
                 ours_states.append(ours)
                 their_states.append(theirs)
             assert total == pytest.approx(trained.score(sentence, bos=begin), abs=1e-9)
+    for words in (["<s>", "w1"], ["w1", "<s>", "w2"], ["<unk>", "w1"], ["</s>", "w1", "</s>", "</s>"], ["nope", "nope", "w2"]):
+        ours, theirs = State(), kenlm.State()
+        trained.NullContextWrite(ours)
+        ref.NullContextWrite(theirs)
+        for word in words:  # special words used as words score as in kenlm too
+            ours_out, theirs_out = State(), kenlm.State()
+            got, want = trained.BaseFullScore(ours, word, ours_out), ref.BaseFullScore(theirs, word, theirs_out)
+            assert (got.ngram_length, got.oov) == (want.ngram_length, want.oov) and got.log_prob == pytest.approx(want.log_prob, abs=1e-4)
+            ours, theirs = ours_out, theirs_out
     # the same positions share a state in both: KenLM's minimal context, kept alike
     ours_ids = {s: i for i, s in enumerate(dict.fromkeys(ours_states))}
     their_ids = {s: i for i, s in enumerate(dict.fromkeys(their_states))}
