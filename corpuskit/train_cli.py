@@ -8,8 +8,9 @@ from a `name: text` line in the config's docstring. An option the trainer does n
 usage error naming it. Only options given on the command line are passed: the rest keep the
 config's defaults.
 
-Three ways to run: train from texts (the default); `--counts-only` writes the counts of these
-inputs (one shard); `--from-counts` merges counts files and trains from them.
+Three ways to run: train from texts (the default; `--workers N` counts the input files as
+parallel units and merges their counts, `corpuskit.count_units`); `--counts-only` writes the
+counts of these inputs (one shard); `--from-counts` merges counts files and trains from them.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import click
 
 from corpuskit import registry
 
-RESERVED = {"output", "text_field", "progress", "counts_only", "from_counts", "inputs"}
+RESERVED = {"output", "text_field", "progress", "counts_only", "from_counts", "inputs", "workers"}
 
 
 class TrainGroup(click.Group):
@@ -68,6 +69,7 @@ def train() -> None:
     \b
     Examples:
       corpuskit train bpe --vocab-size 8000 corpus.txt -o tokenizer.json
+      corpuskit train bpe --vocab-size 8000 --workers 4 shards/*.txt -o tokenizer.json
       corpuskit train bpe --counts-only shard-0.txt -o counts-0.npz
       corpuskit train bpe --from-counts counts-*.npz -o tokenizer.json
     """
@@ -107,6 +109,7 @@ def trainer_command(name: str, cls: type) -> click.Command:
         click.Option(["--progress/--no-progress"], default=False, show_default=True, help="Show a progress bar while counting."),
         click.Option(["--counts-only"], is_flag=True, help="Only count these inputs (a shard) and write the counts to -o."),
         click.Option(["--from-counts"], is_flag=True, help="INPUTs are counts files: merge them and train from the sum."),
+        click.Option(["--workers"], default=1, show_default=True, type=click.IntRange(1), help="Processes counting the input files in parallel (one unit per file, merged in a tree); same model as one process."),
         click.Argument(["inputs"], nargs=-1, required=True),
     ]
     names = {f.name for f in fields}
@@ -159,6 +162,8 @@ def _run(name: str, cls: type, options: dict[str, Any], cli: dict[str, Any]) -> 
 
             merged = Counts.merge_all(counts_class.load(path) for path in expand_inputs(inputs))
             model = trainer.train_from_counts(merged)
+        elif cli["workers"] > 1 and counts_class is not None:
+            model = _train_counting_in_units(trainer, inputs, corpus, cli["workers"], cli["text_field"])
         else:
             accepts_progress = "progress" in inspect.signature(trainer.train).parameters
             model = trainer.train(corpus, progress=cli["progress"]) if accepts_progress else trainer.train(corpus)
@@ -166,6 +171,18 @@ def _run(name: str, cls: type, options: dict[str, Any], cli: dict[str, Any]) -> 
         raise click.ClickException(str(exc)) from None
     model.save(output)
     click.echo(f"{name}: trained in {time.perf_counter() - start:.1f}s -> {output}", err=True)
+
+
+def _train_counting_in_units(trainer: Any, inputs: list[str], corpus: "Texts", workers: int, text_field: str) -> Any:
+    """Count each input file as a unit on a local pool, merge in a tree, train from the sum."""
+    import tempfile
+
+    from corpuskit.count_units import count_in_units
+    from corpuskit.executors import build_executor
+
+    with tempfile.TemporaryDirectory(prefix="corpuskit-counts-") as work, build_executor("local", workers=workers) as executor:
+        counts = count_in_units(trainer, inputs, executor, work, text_field=text_field)
+    return trainer.train_from_counts(counts, corpus if trainer.needs_corpus_after_counting else None)
 
 
 class Texts:

@@ -157,3 +157,31 @@ def test_counts_only_shards_then_from_counts_equals_training_on_everything(freq:
     assert json.loads((tmp_path / "whole.json").read_text())["words"] == ["a", "b"]
     code, output = run("freq", "--top", "2", "--from-counts", str(tmp_path / "c0.npz"), "-o", str(tmp_path / "x.json"))
     assert code == 1 and "lowercase: True vs False" in output  # counted lowercased, trained cased
+
+
+def test_workers_count_each_file_as_a_unit_and_give_the_same_model(freq: None, tmp_path: Path) -> None:
+    for i in range(5):
+        (tmp_path / f"s{i}.txt").write_text(" ".join(f"w{(i * 7 + j) % 11}" for j in range(30 + i)) + "\n")
+    inputs = [str(tmp_path / f"s{i}.txt") for i in range(5)]
+    assert run("freq", "--top", "4", *inputs, "-o", str(tmp_path / "one.json"))[0] == 0
+    code, output = run("freq", "--top", "4", "--workers", "2", *inputs, "-o", str(tmp_path / "two.json"))
+    assert code == 0, output
+    assert (tmp_path / "two.json").read_bytes() == (tmp_path / "one.json").read_bytes()
+
+
+def test_count_in_units_merges_a_tree_to_the_whole_corpus_counts(freq: None, tmp_path: Path) -> None:
+    import thirdparty_freq
+
+    from corpuskit.count_units import count_in_units
+    from corpuskit.executors.local import LocalExecutor
+
+    texts = [f"a b {'c ' * i}d{i}" for i in range(7)]
+    for i, text in enumerate(texts):
+        (tmp_path / f"s{i}.txt").write_text(text + "\n")
+    trainer = thirdparty_freq.FreqTrainer(lowercase=True)
+    with LocalExecutor(workers=1) as executor:
+        counts = count_in_units(trainer, [str(tmp_path / "s*.txt")], executor, tmp_path / "work", fan_in=2)
+    assert counts == trainer.count(texts)
+    assert len(list((tmp_path / "work").glob("counts-3-*.npz"))) == 1  # 7 -> 4 -> 2 -> 1
+    with pytest.raises(ValueError, match="fan_in"):
+        count_in_units(trainer, [str(tmp_path / "s0.txt")], LocalExecutor(), tmp_path / "w2", fan_in=1)
