@@ -106,7 +106,8 @@ class GopherRepetitionFilter(Filter):
 
     Every fraction is over the document's characters. Duplicate lines/paragraphs count each
     repeat of an earlier one. `top_ngrams` maps n to the largest allowed share of the most
-    frequent n-gram (its characters times its count, only if it repeats); `dup_ngrams` maps n to
+    frequent n-gram (its characters, spaces included, times its count; a text of a few words
+    fails even without repeats); `dup_ngrams` maps n to
     the largest allowed share of characters in repeated n-grams. `dup_ngram_count` says which:
     "repeats" (default: only occurrences after the first, scanning left to right and jumping past
     each, as datatrove's filter that FineWeb was built with) or "all" (every occurrence of an

@@ -24,7 +24,7 @@ _ENDS_WITH_SENTENCE_TERMINAL = regex.compile(r"[\p{Sentence_Terminal}\u17d6\u17d
 
 # A sentence ends after a run of terminators (closing quotes/brackets may follow) and whitespace.
 _SENTENCE_BOUNDARY = regex.compile(
-    r"(?P<token>\S*?)(?P<end>[\p{Sentence_Terminal}\u2026]+)(?P<closers>[\"'\u201d\u2019)\]\u00bb]*)(?=\s+(?P<next>\S))"
+    r"(?P<token>\S*?)(?P<end>\p{Sentence_Terminal}+)(?P<closers>[\"'\u201d\u2019)\]\u00bb]*)(?=\s+\S)"
 )
 # Tokens whose final period does not end a sentence: initials ("S."), dotted acronyms ("U.S.",
 # "e.g."), and common English abbreviations (compared lower-cased, without the period).
@@ -53,25 +53,26 @@ def ends_with_sentence_terminal(line: str) -> bool:
 def split_sentences(text: str) -> list[str]:
     """Sentences of `text`, rule-based and model-free (the way spaCy's sentencizer splits).
 
-    A sentence ends after '.', '!', '?', '…' or another Unicode sentence terminator (closing
-    quotes and brackets stay with it) when whitespace follows, except after an initial or dotted
-    acronym ("S. Kidman", "U.S. troops") or a listed abbreviation ("Mr. Smith"). Non-blank text
+    A sentence ends after '.', '!', '?' or another Unicode sentence terminator (closing quotes and
+    brackets stay with it) when whitespace follows, except after an initial or dotted acronym
+    ("S. Kidman", "U.S. troops"), a listed abbreviation ("Mr. Smith") or an ellipsis ("...", "…"). Non-blank text
     is at least one sentence: 'Gone.' -> ['Gone.']; 'Prices fell' -> ['Prices fell']. O(len(text)).
     """
     sentences: list[str] = []
     start = 0
     for match in _SENTENCE_BOUNDARY.finditer(text):
-        if match.group("end") == "." and _is_abbreviation(match.group("token")):
-            continue
-        if is_punctuation(match.group("next")) and match.group("next") not in "([{\"'\u201c\u2018\u00ab":
-            continue  # '?!' followed by more punctuation ('... -') is not a boundary
+        marks = match.group("end")
+        if marks == "." and _is_abbreviation(match.group("token")) or marks.startswith(".."):
+            continue  # 'Mr.', 'S.', 'U.S.'; and an ellipsis '...' does not end a sentence either
         end = match.end()
         piece = text[start:end].strip()
         if piece:
             sentences.append(piece)
         start = end
     rest = text[start:].strip()
-    if rest:
+    if rest and sentences and not any(c.isalnum() for c in rest):
+        sentences[-1] += " " + rest  # trailing punctuation alone ('Done. --') is no sentence
+    elif rest:
         sentences.append(rest)
     return sentences
 
@@ -149,15 +150,13 @@ class NgramStats:
         return int(self._prefix[start + n] - self._prefix[start])
 
     def top_fraction(self, n: int) -> float:
-        """Characters of the most frequent n-gram (words and the spaces between them) times its
-        count, over the document's characters; 0 when no n-gram repeats."""
+        """Characters of the most frequent n-gram (words and the spaces between them; the first
+        one seen among ties) times its count, over the document's characters."""
         if len(self.ids) < n or self.total <= 0:
             return 0.0
         per_position = self._counts(n)[1]
         first = int(np.argmax(per_position))  # the first occurrence of a most frequent n-gram
         count = int(per_position[first])
-        if count < 2:
-            return 0.0
         return (self._gram_chars(first, n) + n - 1) * count / self.total
 
     def repeated_fraction(self, n: int) -> float:
@@ -199,7 +198,7 @@ class NgramStats:
 
 def top_ngram_char_fraction(words: Sequence[str], n: int, total_chars: int) -> float:
     """Characters of the most frequent word n-gram (joined by spaces) times its count, over
-    `total_chars`; 0 unless it occurs more than once.
+    `total_chars`. Even a single occurrence counts (so a very short text scores high).
 
     ['a','b','a','b'], 2, 7 -> 'a b' (3 characters) twice: 6/7.
     """
@@ -207,8 +206,6 @@ def top_ngram_char_fraction(words: Sequence[str], n: int, total_chars: int) -> f
         return 0.0
     counts = Counter(tuple(words[i : i + n]) for i in range(len(words) - n + 1))
     gram, count = counts.most_common(1)[0]
-    if count < 2:
-        return 0.0
     return len(" ".join(gram)) * count / total_chars
 
 

@@ -111,7 +111,7 @@ def test_repeated_ngrams_count_only_the_repeats():
 
 def test_ngram_fraction_helpers():
     assert top_ngram_char_fraction(["a", "b", "a", "b"], 2, 7) == pytest.approx(6 / 7)
-    assert top_ngram_char_fraction(["a", "b", "c"], 2, 5) == 0.0  # nothing repeats
+    assert top_ngram_char_fraction(["a", "b", "c"], 2, 5) == pytest.approx(3 / 5)  # 'a b' once: a tiny text
     assert duplicate_ngram_char_fraction(["a", "b", "c", "a", "b"], 2, 9) == pytest.approx(4 / 9)
     assert repeated_ngram_char_fraction(["a", "b", "c", "a", "b"], 2, 9) == pytest.approx(2 / 9)
     # the scan jumps past a repeat: in 'x x x x x' (n=2) the repeats start at words 1 and 3
