@@ -37,18 +37,28 @@ BOILERPLATE_NAMES = frozenset(
     newsletter subscribe
     cookie cookies consent gdpr
     footer nav navbar menu pagination pager toolbar
+    caption gallery slideshow carousel credit credits
+    trending popular mostread most-read most-popular recirc recirculation outbrain taboola teaser teasers
+    modal popup overlay sr-only visually-hidden screen-reader
     """.split()
 )
 BOILERPLATE_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alert"})
-BOILERPLATE_TAGS = frozenset({"nav", "aside", "footer", "form", "button", "select", "dialog"})
+BOILERPLATE_TAGS = frozenset({"nav", "aside", "footer", "form", "button", "select", "dialog", "figure", "figcaption"})
+# Whole-block texts that are interface, not content.
+UI_TEXTS = frozenset(
+    {"menu", "close", "x", "share", "print", "email", "comments", "search", "advertisement", "pagetop",
+     "caption", "loading", "subscribe", "next", "previous", "more", "back to top", "skip to content",
+     "sign in", "log in", "sign up", "read more", "load more", "show more"}
+)
 _TEXT_BLOCKS = frozenset(
     {"p", "div", "span", "li", "ul", "ol", "td", "th", "tr", "table", "section", "header", "i", "em",
-     "small", "font", "b", "strong", "time", "address", "dd", "dt", "dl", "center", "h4", "h5", "h6"}
+     "small", "font", "b", "strong", "time", "address", "dd", "dt", "dl", "center", "h4", "h5", "h6",
+     "article", "a", "label"}
 )
 # Elements whose children are looked at one by one; below any other element only whole blocks go.
 _CONTAINERS = frozenset(
     {"div", "section", "main", "article", "table", "tbody", "thead", "tfoot", "tr", "td", "th", "ul", "ol",
-     "dl", "header", "center", "span", "font", "li", "blockquote", "figure"}
+     "dl", "header", "center", "span", "font", "li", "blockquote", "figure", "article"}
 )
 _MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december|"
@@ -60,6 +70,7 @@ _TAGS_START = re.compile(r"^(tags|tagged|tagged with|filed under|categories|cate
 _CRUMB_SEPARATOR = re.compile(r"(?:^|\s)[›»>/|→·•](?=\s|$)")
 _LINK = re.compile(r"<a\b[^>]*>(.*?)</a\s*>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]*>|&\w+;|&#\w+;")
+_READ_MORE = re.compile(r"(read more|continue reading|read the full story)\W*$", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?。]['\"”’)]*$")
 
 
@@ -86,7 +97,12 @@ def _is_named_boilerplate(node) -> bool:
 
 
 def _looks_like_chrome_text(text: str, words: int) -> bool:
-    """A breadcrumb, byline or tag list: short, not a sentence, with its telltale shape."""
+    """A breadcrumb, byline, tag list, teaser ending in 'Read more' or an interface word
+    ('Menu', 'Close'): short, with its telltale shape."""
+    if text.lower() in UI_TEXTS:
+        return True
+    if _READ_MORE.search(text):
+        return True  # a teaser: headline, summary, 'Read more'
     if words > 25 or _SENTENCE_END.search(text):
         return False
     if _TAGS_START.match(text):
@@ -133,11 +149,10 @@ class BoilerplatePass:
             node.decompose()
 
     def _verdict(self, node) -> tuple[str | None, bool]:
-        """(why to remove `node` or None, whether to look inside it when kept). A kept short
-        block is not looked into: its parts are judged with it."""
+        """(why to remove `node` or None, whether to look inside it when kept)."""
         tag = node.tag
-        if tag in ("main", "article", "h1", "h2", "h3"):
-            return None, tag in _CONTAINERS or tag in ("main", "article")
+        if tag in ("main", "h1", "h2", "h3"):
+            return None, tag == "main"
         if _is_named_boilerplate(node):
             if len(node.text) <= self.max_named_chars and node.query_selector("main, article, h1") is None:
                 return "named", False
@@ -159,7 +174,7 @@ class BoilerplatePass:
                     return "link_dense", False
         if _looks_like_chrome_text(" ".join(words), len(words)):
             return "pattern", False
-        return None, False
+        return None, tag in _CONTAINERS
 
 
 def extract_main_text(html: str, boilerplate: BoilerplatePass | None = None, main_content: bool = True) -> str:
