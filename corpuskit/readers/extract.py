@@ -158,7 +158,7 @@ class BoilerplatePass:
                 return "named", False
             return None, True
         if tag not in _TEXT_BLOCKS:
-            return None, False
+            return None, tag in _CONTAINERS
         text = node.text
         if len(text) > self.short_block_chars:
             return None, tag in _CONTAINERS

@@ -129,3 +129,32 @@ def test_fineweb_duplicate_characters_over_the_whole_text():
     duplicated = len(line) / (len(text) - text.count("\n"))
     assert isinstance(run(FineWebFilter(char_duplicates_ratio=duplicated + 1e-6), text), Document)
     assert run(FineWebFilter(char_duplicates_ratio=duplicated - 1e-6), text) == Drop("fineweb_char_dup_ratio")
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("Nicole S. Kidman won. She was happy.", ["Nicole S. Kidman won.", "She was happy."]),
+        ("Mr. Smith went to Washington. He said 'hi.' Then left.", ["Mr. Smith went to Washington.", "He said 'hi.'", "Then left."]),
+        ("U.S. troops arrived. e.g. this one.", ["U.S. troops arrived.", "e.g. this one."]),
+        ("It was 3.5 percent! Really? yes.", ["It was 3.5 percent!", "Really?", "yes."]),
+        ('He said "Go home." Then he left.', ['He said "Go home."', "Then he left."]),
+        ("Wait... what?! No \u2026 never.", ["Wait... what?!", "No \u2026 never."]),
+        ("Prohibited. \u00a9 2024 Syndicate.", ["Prohibited.", "\u00a9 2024 Syndicate."]),
+        ("Minister says 'no'", ["Minister says 'no'"]),
+        ("Done. --", ["Done. --"]),
+        ("\u0938\u092c \u0920\u0940\u0915 \u0939\u0948\u0964 \u0906\u0917\u0947 \u091a\u0932\u094b\u0964", ["\u0938\u092c \u0920\u0940\u0915 \u0939\u0948\u0964", "\u0906\u0917\u0947 \u091a\u0932\u094b\u0964"]),
+        ("   ", []),
+    ],
+)
+def test_sentence_splitting(text, expected):
+    from corpuskit.filters.text_stats import split_sentences
+
+    assert split_sentences(text) == expected
+
+
+def test_sentence_terminal_line_ends():
+    from corpuskit.filters.text_stats import ends_with_sentence_terminal
+
+    assert all(map(ends_with_sentence_terminal, ["a.", "a!", "a?", "a\u3002", "a\u0964", "a\u061f", "a\u17d4", "a\u17d6"]))
+    assert not any(map(ends_with_sentence_terminal, ['a"', "a\u201d", "a\u2026", "a. ", "a", ""]))
