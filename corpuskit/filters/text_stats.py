@@ -23,9 +23,7 @@ _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _ENDS_WITH_SENTENCE_TERMINAL = regex.compile(r"[\p{Sentence_Terminal}\u17d6\u17d9\u17da]\Z")
 
 # A sentence ends after a run of terminators (closing quotes/brackets may follow) and whitespace.
-_SENTENCE_BOUNDARY = regex.compile(
-    r"(?P<token>\S*?)(?P<end>\p{Sentence_Terminal}+)(?P<closers>[\"'\u201d\u2019)\]\u00bb]*)(?=\s+\S)"
-)
+_SENTENCE_BOUNDARY = regex.compile(r"(?P<end>\p{Sentence_Terminal}+)[\"'\u201d\u2019)\]\u00bb]*(?=\s+\S)")
 # Tokens whose final period does not end a sentence: initials ("S."), dotted acronyms ("U.S.",
 # "e.g."), and common English abbreviations (compared lower-cased, without the period).
 _INITIALS = regex.compile(r"(?:\p{L}\.)*\p{L}")
@@ -55,15 +53,22 @@ def split_sentences(text: str) -> list[str]:
 
     A sentence ends after '.', '!', '?' or another Unicode sentence terminator (closing quotes and
     brackets stay with it) when whitespace follows, except after an initial or dotted acronym
-    ("S. Kidman", "U.S. troops"), a listed abbreviation ("Mr. Smith") or an ellipsis ("...", "…"). Non-blank text
-    is at least one sentence: 'Gone.' -> ['Gone.']; 'Prices fell' -> ['Prices fell']. O(len(text)).
+    ("S. Kidman", "U.S. troops"), a listed abbreviation ("Mr. Smith") or an ellipsis ("...",
+    "…"). Non-blank text is at least one sentence: 'Gone.' -> ['Gone.']; 'Prices fell' ->
+    ['Prices fell']. O(len(text)).
     """
     sentences: list[str] = []
     start = 0
     for match in _SENTENCE_BOUNDARY.finditer(text):
         marks = match.group("end")
-        if marks == "." and _is_abbreviation(match.group("token")) or marks.startswith(".."):
-            continue  # 'Mr.', 'S.', 'U.S.'; and an ellipsis '...' does not end a sentence either
+        if marks.startswith(".."):
+            continue  # an ellipsis '...' does not end a sentence
+        if marks == ".":
+            token_start = match.start()
+            while token_start > 0 and not text[token_start - 1].isspace():
+                token_start -= 1
+            if _is_abbreviation(text[token_start : match.start()]):
+                continue  # 'Mr.', 'S.', 'U.S.'
         end = match.end()
         piece = text[start:end].strip()
         if piece:
