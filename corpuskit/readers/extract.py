@@ -4,12 +4,13 @@ of ours over its DOM, and (optionally) removal of site chrome that repeats acros
 resiliparse alone keeps what sits next to the article: breadcrumbs, bylines, tag lists, comment
 forms, widget and sponsored-link blocks. The DOM pass removes an element when
 
-- its class, id or ARIA role names a kind of boilerplate (`breadcrumb`, `byline`, `tags`,
-  `comments`, `sidebar`, `sponsored`, role `navigation`, ...; see `BOILERPLATE_NAMES`), unless it
-  holds most of the page's text (a `content-with-sidebar` wrapper);
+- its tag, class, id or ARIA role names a kind of boilerplate (`breadcrumb`, `byline`, `tags`,
+  `comments`, `sidebar`, `sponsored`, role `navigation`, `<nav>`, ...; see `BOILERPLATE_NAMES`),
+  unless it is long or holds the article (a `content-with-sidebar` wrapper);
 - it is a short block whose text is mostly link text (link density above `max_link_density`);
 - it is a short block that reads as a breadcrumb ("Home › News › ..."), a byline ("By Jane Doe |
-  12 May 2006"), or a tag list ("Tags: economy, farming").
+  12 May 2006"), a tag list ("Tags: economy, farming"), a teaser ending in "Read more", or an
+  interface word alone ("Menu", "Close").
 
 `HostChrome` then learns, over a crawl, which short lines repeat on many distinct pages of one
 host (digits and month names folded, so "11 March 2006 — syndicated from X" is one line) and
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 
 from resiliparse.parse.html import HTMLTree, NodeType
 
-# Words in class/id attributes (split on '-', '_', spaces and camel case) that name boilerplate.
+# Words that name boilerplate in a class or id value (matched as whole words by `_NAMED`).
 BOILERPLATE_NAMES = frozenset(
     """
     breadcrumb breadcrumbs crumbs crumb byline dateline entry-meta post-meta article-meta
@@ -58,7 +59,7 @@ _TEXT_BLOCKS = frozenset(
 # Elements whose children are looked at one by one; below any other element only whole blocks go.
 _CONTAINERS = frozenset(
     {"div", "section", "main", "article", "table", "tbody", "thead", "tfoot", "tr", "td", "th", "ul", "ol",
-     "dl", "header", "center", "span", "font", "li", "blockquote", "figure", "article"}
+     "dl", "header", "center", "span", "font", "li", "blockquote", "figure"}
 )
 _MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december|"
