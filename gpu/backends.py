@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,28 @@ from corpuskit.gpu.kernels import DEFINES, KERNELS, inline_source
 # NVRTC options for CuPy (CuPy picks -arch itself and rejects one passed here).
 CUPY_OPTIONS = ("--std=c++17", *DEFINES)
 MAX_DEFAULT_SHARED = 48 * 1024
+
+
+def cupy_include_options() -> tuple[str, ...]:
+    """-I options for the CUDA headers our kernels include (cuda_bf16.h): NVRTC has no built-in
+    copy, so we name the folder the emulator finds and the one CuPy's own CUDA path holds."""
+    from corpuskit.gpu.emulate.build import find_cuda_include
+
+    folders = []
+    found = find_cuda_include()
+    if found is not None:
+        folders.append(str(found))
+    try:
+        from cupy import _environment
+
+        cuda_path = _environment.get_cuda_path()
+    except Exception:  # an older CuPy without the helper, or no CUDA path at all
+        cuda_path = None
+    if cuda_path:
+        include = Path(cuda_path) / "include"
+        if (include / "cuda_bf16.h").is_file() and str(include) not in folders:
+            folders.append(str(include))
+    return tuple(f"-I{folder}" for folder in folders)
 
 
 class CupyBackend:
@@ -52,7 +75,7 @@ def cupy_module(family: str) -> Any:
     """The compiled RawModule of a kernel family (one per process)."""
     import cupy
 
-    return cupy.RawModule(code=inline_source(family), options=CUPY_OPTIONS)
+    return cupy.RawModule(code=inline_source(family), options=CUPY_OPTIONS + cupy_include_options())
 
 
 @functools.lru_cache(maxsize=None)

@@ -151,3 +151,25 @@ def rms_norm_backward(
     dx = r * gw - xf * r**3 * (gw * xf).mean(-1, keepdims=True)
     dw = (g * xf * r).reshape(-1, x.shape[-1]).sum(0)
     return dx.astype(x.dtype), dw.astype(weight.dtype)
+
+
+def relative_error(out: np.ndarray, ref: np.ndarray) -> float:
+    """‖out − ref‖ / ‖ref‖ in float64, the measure every kernel check uses.
+
+    Raises AssertionError when out has NaN (an element the kernel never wrote: tests pre-fill
+    outputs with NaN) or when the infinite entries of out and ref differ (they are then left
+    out of the norm).
+    """
+    a = np.asarray(out, dtype=np.float64)
+    b = np.asarray(ref, dtype=np.float64)
+    if a.shape != b.shape:
+        raise AssertionError(f"shape {a.shape} != reference shape {b.shape}")
+    if np.isnan(a).any():
+        raise AssertionError(f"{int(np.isnan(a).sum())} NaN in the output, first at {np.argwhere(np.isnan(a))[0].tolist()}")
+    inf = np.isinf(b)
+    if not (np.array_equal(np.isinf(a), inf) and np.array_equal(a[inf], b[inf])):
+        raise AssertionError("infinite entries differ from the reference's")
+    a, b = a[~inf], b[~inf]
+    denom = float(np.linalg.norm(b))
+    diff = float(np.linalg.norm(a - b))
+    return diff / denom if denom > 0 else diff

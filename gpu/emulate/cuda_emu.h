@@ -63,15 +63,19 @@ struct Dim3 {
 };
 
 struct Warp {
-  explicit Warp(std::ptrdiff_t n) : size(unsigned(n)), bar(n) {}
+  explicit Warp(std::ptrdiff_t n) : size(unsigned(n)), bar(std::make_unique<std::barrier<>>(n)) {}
   unsigned size;
-  std::barrier<> bar;
+  std::unique_ptr<std::barrier<>> bar;  // renewed every block, like Block::sync
   unsigned long long slot[32] = {};
 };
 
 struct Block {
-  explicit Block(std::ptrdiff_t n) : bar(n) {}
-  std::barrier<> bar;
+  explicit Block(std::ptrdiff_t n) : threads(n), end(n) {}
+  std::ptrdiff_t threads;
+  // __syncthreads(): made afresh for every block, and a thread that finishes the kernel drops
+  // out of it, so a thread that exits early never leaves the others waiting.
+  std::unique_ptr<std::barrier<>> sync;
+  std::barrier<> end;  // the block's end: every thread has finished the kernel body
   std::vector<std::unique_ptr<Warp>> warps;
   unsigned char* dynamic_shared = nullptr;
   unsigned long long dynamic_bytes = 0;
@@ -110,10 +114,10 @@ inline std::string& last_error() {
 
 inline void __syncthreads() {
   ++emu::state.barriers;
-  emu::state.block->bar.arrive_and_wait();
+  emu::state.block->sync->arrive_and_wait();
 }
 
-inline void __syncwarp(unsigned = 0xffffffffu) { emu::state.warp->bar.arrive_and_wait(); }
+inline void __syncwarp(unsigned = 0xffffffffu) { emu::state.warp->bar->arrive_and_wait(); }
 
 namespace emu {
 
@@ -134,10 +138,10 @@ T exchange(T value, unsigned source) {
   unsigned long long bits = 0;
   std::memcpy(&bits, &value, sizeof(T));
   w->slot[state.lane] = bits;
-  w->bar.arrive_and_wait();
+  w->bar->arrive_and_wait();
   T out = value;
   if (source < w->size) std::memcpy(&out, &w->slot[source], sizeof(T));
-  w->bar.arrive_and_wait();
+  w->bar->arrive_and_wait();
   return out;
 }
 
@@ -182,10 +186,10 @@ inline unsigned __ballot_sync(unsigned mask, int predicate) {
   emu::check_mask(mask, "__ballot_sync");
   emu::Warp* w = emu::state.warp;
   w->slot[emu::state.lane] = predicate ? 1u : 0u;
-  w->bar.arrive_and_wait();
+  w->bar->arrive_and_wait();
   unsigned bits = 0;
   for (unsigned i = 0; i < w->size; ++i) bits |= unsigned(w->slot[i] != 0) << i;
-  w->bar.arrive_and_wait();
+  w->bar->arrive_and_wait();
   return bits;
 }
 
@@ -266,6 +270,7 @@ int run_grid(const EmuLaunch* cfg, const char* name, Body body) {
     return 1;
   }
   Block block(nthreads);
+  block.sync = std::make_unique<std::barrier<>>(nthreads);
   for (unsigned w = 0; w < (nthreads + 31) / 32; ++w) {
     unsigned n = std::min(32u, nthreads - 32 * w);
     block.warps.push_back(std::make_unique<Warp>(n));
@@ -289,7 +294,9 @@ int run_grid(const EmuLaunch* cfg, const char* name, Body body) {
       state.barriers = 0;
       body();
       barrier_counts[tid] = state.barriers;
-      block.bar.arrive_and_wait();  // the block's end: every thread has finished it
+      block.sync->arrive_and_drop();
+      state.warp->bar->arrive_and_drop();
+      block.end.arrive_and_wait();  // every thread has finished this block
       if (tid == 0) {
         for (unsigned t = 1; t < nthreads; ++t) {
           if (barrier_counts[t] != barrier_counts[0]) {
@@ -297,8 +304,10 @@ int run_grid(const EmuLaunch* cfg, const char* name, Body body) {
             break;
           }
         }
+        block.sync = std::make_unique<std::barrier<>>(block.threads);
+        for (auto& w : block.warps) w->bar = std::make_unique<std::barrier<>>(w->size);
       }
-      block.bar.arrive_and_wait();
+      block.end.arrive_and_wait();  // the next block starts with a full barrier
     }
   };
   std::vector<std::thread> threads;

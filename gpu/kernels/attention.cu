@@ -188,7 +188,7 @@ __device__ void attention_forward(const T* __restrict__ q, const T* __restrict__
     int r = rg * RM + i;
     if (q0 + r < s.Tq) {
       float l = l_s[r];
-      float inv = l > 0.0f ? 1.0f / l : 0.0f;
+      float inv = l > 0.0f ? __fdividef(1.0f, l) : 0.0f;
       T* orow = o + ((long long)bh * s.Tq + q0 + r) * D;
 #pragma unroll
       for (int j = 0; j < RO; ++j) orow[cg + kColGroups * j] = from_float<T>(acc[i][j] * inv);
@@ -395,23 +395,23 @@ __device__ void attention_backward_dq(const T* __restrict__ q, const T* __restri
 #define CK_ATTN_SHAPE ck::AttnShape{B, Hq, Hkv, Tq, Tk, scale, causal, key_mask, has_mask}
 
 #define CK_ATTENTION(D, suffix, T)                                                                     \
-  extern "C" __global__ void __launch_bounds__(128)                                                    \
+  extern "C" __global__ void __launch_bounds__(128, 1)                                                    \
       attn_fwd_d##D##_##suffix(const T* q, const T* k, const T* v, T* o, float* lse, CK_ATTN_ARGS) {  \
     ck::attention_forward<T, D, CK_FWD_TILES_##D>(q, k, v, o, lse, CK_ATTN_SHAPE);                     \
   }                                                                                                    \
-  extern "C" __global__ void __launch_bounds__(128) attn_bwd_dkdv_d##D##_##suffix(                     \
+  extern "C" __global__ void __launch_bounds__(128, 1) attn_bwd_dkdv_d##D##_##suffix(                     \
       const T* q, const T* k, const T* v, const T* dout, const float* lse, const float* delta, T* dk,  \
       T* dv, CK_ATTN_ARGS) {                                                                           \
     ck::attention_backward_dkdv<T, D, CK_DKDV_TILES_##D>(q, k, v, dout, lse, delta, dk, dv, CK_ATTN_SHAPE); \
   }                                                                                                    \
-  extern "C" __global__ void __launch_bounds__(128) attn_bwd_dq_d##D##_##suffix(                       \
+  extern "C" __global__ void __launch_bounds__(128, 1) attn_bwd_dq_d##D##_##suffix(                       \
       const T* q, const T* k, const T* v, const T* dout, const float* lse, const float* delta, T* dq,  \
       CK_ATTN_ARGS) {                                                                                  \
     ck::attention_backward_dq<T, D, CK_DQ_TILES_##D>(q, k, v, dout, lse, delta, dq, CK_ATTN_SHAPE);    \
   }
 
 #define CK_ATTENTION_PRE(suffix, T)                                                                    \
-  extern "C" __global__ void __launch_bounds__(128)                                                    \
+  extern "C" __global__ void __launch_bounds__(128, 1)                                                    \
       attn_bwd_pre_##suffix(const T* o, const T* dout, float* delta, int rows, int D) {                \
     ck::attention_backward_pre<T>(o, dout, delta, rows, D);                                            \
   }
