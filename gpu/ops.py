@@ -1,7 +1,7 @@
 """The public kernels: the same names and arguments for every backend.
 
-    o, lse = attention_forward(q, k, v, causal=True, scale=None, key_padding_mask=None, backend=None)
-    dq, dk, dv = attention_backward(q, k, v, o, lse, do, causal=True, scale=None, key_padding_mask=None, backend=None)
+    o, lse = attention_forward(q, k, v, causal=True, scale=None, key_padding_mask=None, backend=None, *, cu_seqlens=None)
+    dq, dk, dv = attention_backward(q, k, v, o, lse, do, causal=True, scale=None, key_padding_mask=None, backend=None, *, cu_seqlens=None)
     y = softmax(x);  dx = softmax_backward(y, dy)                       # last axis of a 2-D array
     loss, dlogits = cross_entropy(logits, targets, ignore_index=-100)    # (N, V), (N,)
     y, rstd = rms_norm_forward(x, weight, eps=1e-6);  dx, dw = rms_norm_backward(x, weight, rstd, dy)
@@ -9,7 +9,9 @@
 Conventions: q is (B, Hq, Tq, D), k and v (B, Hkv, Tk, D) with Hq a multiple of Hkv and Tq <= Tk
 allowed (causal is aligned bottom-right); lse (B, Hq, Tq) float32, natural log; key_padding_mask
 is boolean (B, Tk), True = attend (PyTorch SDPA's sense); a fully masked row gives o = 0 and
-lse = -inf. Gradients come back in the input dtype, accumulated in fp32. A cross-entropy whose
+lse = -inf. cu_seqlens (keyword-only; Tq == Tk) packs documents along T: an int array
+[0, len0, len0 + len1, ..., T], the same for every batch row; attention never crosses a
+document boundary (causal within each). Gradients come back in the input dtype, accumulated in fp32. A cross-entropy whose
 targets are all ignored gives loss 0 and a zero gradient.
 
 backend: None picks "cupy" for CuPy arrays and "reference" for NumPy ones; "cupy" runs the CUDA
@@ -109,7 +111,21 @@ def _attention_shapes(q: Any, k: Any, v: Any, key_padding_mask: Any) -> tuple[in
     return b, hq, hkv, tq, tk, d
 
 
-def _attention_common(bk: Any, q: Any, k: Any, v: Any, key_padding_mask: Any, causal: bool, scale: float | None):
+def _check_cu_seqlens(cu_seqlens: Any, tq: int, tk: int) -> np.ndarray:
+    """cu_seqlens as a host int64 array, checked: 1-D, starts at 0, ends at T, never decreases."""
+    cu = np.asarray(cu_seqlens.get() if _is_cupy(cu_seqlens) else cu_seqlens)
+    if tq != tk:
+        raise ValueError(f"cu_seqlens: packed sequences need Tq == Tk, got Tq={tq}, Tk={tk}")
+    if cu.ndim != 1 or cu.size < 2 or not np.issubdtype(cu.dtype, np.integer):
+        raise ValueError(f"cu_seqlens: expected a 1-D integer array [0, ..., T], got {cu.dtype} shape {cu.shape}")
+    if cu[0] != 0 or cu[-1] != tk or np.any(np.diff(cu) < 0):
+        raise ValueError(f"cu_seqlens: expected non-decreasing offsets from 0 to T={tk}, got {cu.tolist()[:8]}...")
+    return cu.astype(np.int64)
+
+
+def _attention_common(
+    bk: Any, q: Any, k: Any, v: Any, key_padding_mask: Any, causal: bool, scale: float | None, cu_seqlens: Any
+):
     b, hq, hkv, tq, tk, d = _attention_shapes(q, k, v, key_padding_mask)
     if d not in HEAD_DIMS:
         raise ValueError(f"q: head dim {d} has no kernel; expected one of {HEAD_DIMS}")
@@ -120,9 +136,14 @@ def _attention_common(bk: Any, q: Any, k: Any, v: Any, key_padding_mask: Any, ca
         mask, has_mask = xp.zeros(1, dtype=xp.uint8), 0
     else:
         mask, has_mask = xp.ascontiguousarray(key_padding_mask.astype(xp.uint8)), 1
+    if cu_seqlens is None:
+        segments, has_segments = xp.zeros(1, dtype=xp.int32), 0
+    else:
+        seg = reference.segment_ids(_check_cu_seqlens(cu_seqlens, tq, tk), tk)
+        segments, has_segments = xp.asarray(seg.astype(np.int32)), 1
     scale = 1.0 / math.sqrt(d) if scale is None else float(scale)
     tail = [
-        mask, np.int32(has_mask), np.int32(b), np.int32(hq), np.int32(hkv),
+        mask, np.int32(has_mask), segments, np.int32(has_segments), np.int32(b), np.int32(hq), np.int32(hkv),
         np.int32(tq), np.int32(tk), np.float32(scale), np.int32(bool(causal)),
     ]
     return (b, hq, hkv, tq, tk, d), tail
@@ -136,14 +157,17 @@ def attention_forward(
     scale: float | None = None,
     key_padding_mask: Any = None,
     backend: Any = None,
+    *,
+    cu_seqlens: Any = None,
 ) -> tuple[Any, Any]:
     """FlashAttention forward: o (like q) and lse (B, Hq, Tq) float32. Memory: O(B·H·T·D), never T²."""
     bk = _backend(backend, q)
     if bk == "reference":
-        _attention_shapes(q, k, v, key_padding_mask)
-        return reference.attention_forward(q, k, v, causal, scale, key_padding_mask)
+        _, _, _, tq, tk, _ = _attention_shapes(q, k, v, key_padding_mask)
+        cu = None if cu_seqlens is None else _check_cu_seqlens(cu_seqlens, tq, tk)
+        return reference.attention_forward(q, k, v, causal, scale, key_padding_mask, cu)
     _check_arrays(bk, q=q, k=k, v=v)
-    (b, hq, _, tq, _, d), tail = _attention_common(bk, q, k, v, key_padding_mask, causal, scale)
+    (b, hq, _, tq, _, d), tail = _attention_common(bk, q, k, v, key_padding_mask, causal, scale, cu_seqlens)
     o = bk.empty(q.shape, q.dtype)
     lse = bk.empty((b, hq, tq), np.float32)
     bm, _ = ATTENTION_TILES["fwd"][d]
@@ -165,15 +189,18 @@ def attention_backward(
     scale: float | None = None,
     key_padding_mask: Any = None,
     backend: Any = None,
+    *,
+    cu_seqlens: Any = None,
 ) -> tuple[Any, Any, Any]:
     """Gradients dq, dk, dv (input dtype) from the forward's o and lse; deterministic (no atomics).
     Work: O(B·Hq·Tq·Tk·D), recomputing the scores once for dK/dV and once for dQ."""
     bk = _backend(backend, q)
     if bk == "reference":
-        _attention_shapes(q, k, v, key_padding_mask)
-        return reference.attention_backward(q, k, v, o, lse, do, causal, scale, key_padding_mask)
+        _, _, _, tq, tk, _ = _attention_shapes(q, k, v, key_padding_mask)
+        cu = None if cu_seqlens is None else _check_cu_seqlens(cu_seqlens, tq, tk)
+        return reference.attention_backward(q, k, v, o, lse, do, causal, scale, key_padding_mask, cu)
     _check_arrays(bk, q=q, k=k, v=v, o=o, do=do)
-    (b, hq, hkv, tq, tk, d), tail = _attention_common(bk, q, k, v, key_padding_mask, causal, scale)
+    (b, hq, hkv, tq, tk, d), tail = _attention_common(bk, q, k, v, key_padding_mask, causal, scale, cu_seqlens)
     for name, a in (("o", o), ("do", do)):
         if tuple(a.shape) != tuple(q.shape):
             raise ValueError(f"{name}: expected the shape of q {tuple(q.shape)}, got {tuple(a.shape)}")

@@ -14,11 +14,22 @@ def _f64(a: np.ndarray) -> np.ndarray:
     return np.asarray(a, dtype=np.float64)
 
 
+def segment_ids(cu_seqlens: np.ndarray, t: int) -> np.ndarray:
+    """Document id of each of t packed positions: cu_seqlens [0, 3, 5] gives [0, 0, 0, 1, 1]."""
+    return np.searchsorted(np.asarray(cu_seqlens)[1:], np.arange(t), side="right")
+
+
 def attention_mask(
-    b: int, tq: int, tk: int, causal: bool, key_padding_mask: np.ndarray | None
+    b: int,
+    tq: int,
+    tk: int,
+    causal: bool,
+    key_padding_mask: np.ndarray | None,
+    cu_seqlens: np.ndarray | None = None,
 ) -> np.ndarray:
     """Boolean (B, 1, Tq, Tk), True = attend. Causal is aligned bottom-right: query i sees keys
-    j <= i + Tk - Tq (the last query sees every key, as when decoding against a KV cache)."""
+    j <= i + Tk - Tq (the last query sees every key, as when decoding against a KV cache).
+    cu_seqlens (packed documents, Tq == Tk): a query sees only keys of its own document."""
     allowed = np.ones((b, 1, tq, tk), dtype=bool)
     if causal:
         i = np.arange(tq)[:, None]
@@ -26,6 +37,9 @@ def attention_mask(
         allowed &= (j <= i + (tk - tq))[None, None]
     if key_padding_mask is not None:
         allowed &= np.asarray(key_padding_mask, dtype=bool)[:, None, None, :]
+    if cu_seqlens is not None:
+        seg = segment_ids(cu_seqlens, tk)
+        allowed &= (seg[:tq, None] == seg[None, :])[None, None]
     return allowed
 
 
@@ -34,12 +48,12 @@ def _expand_kv(k: np.ndarray, hq: int) -> np.ndarray:
     return np.repeat(k, hq // k.shape[1], axis=1)
 
 
-def _attention_probs(q, k, causal, scale, key_padding_mask):  # type: ignore[no-untyped-def]
+def _attention_probs(q, k, causal, scale, key_padding_mask, cu_seqlens=None):  # type: ignore[no-untyped-def]
     b, hq, tq, d = q.shape
     tk = k.shape[2]
     scale = 1.0 / np.sqrt(d) if scale is None else float(scale)
     s = np.einsum("bhid,bhjd->bhij", _f64(q), _expand_kv(_f64(k), hq)) * scale
-    allowed = np.broadcast_to(attention_mask(b, tq, tk, causal, key_padding_mask), s.shape)
+    allowed = np.broadcast_to(attention_mask(b, tq, tk, causal, key_padding_mask, cu_seqlens), s.shape)
     s = np.where(allowed, s, -np.inf)
     m = s.max(axis=-1, keepdims=True)
     live = np.isfinite(m)
@@ -58,9 +72,10 @@ def attention_forward(
     causal: bool = True,
     scale: float | None = None,
     key_padding_mask: np.ndarray | None = None,
+    cu_seqlens: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """o = softmax(q kᵀ · scale, masked) v per head; lse (B, Hq, Tq) float32, natural log."""
-    p, lse, _ = _attention_probs(q, k, causal, scale, key_padding_mask)
+    p, lse, _ = _attention_probs(q, k, causal, scale, key_padding_mask, cu_seqlens)
     o = np.einsum("bhij,bhjd->bhid", p, _expand_kv(_f64(v), q.shape[1]))
     return o.astype(q.dtype), lse.astype(np.float32)
 
@@ -75,11 +90,12 @@ def attention_backward(
     causal: bool = True,
     scale: float | None = None,
     key_padding_mask: np.ndarray | None = None,
+    cu_seqlens: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Exact gradients of attention_forward's o. Recomputes the probabilities in float64 from
     q, k, v (o and lse are accepted for the shared signature and not trusted)."""
     hq, hkv = q.shape[1], k.shape[1]
-    p, _, scale = _attention_probs(q, k, causal, scale, key_padding_mask)
+    p, _, scale = _attention_probs(q, k, causal, scale, key_padding_mask, cu_seqlens)
     dof = _f64(do)
     vr = _expand_kv(_f64(v), hq)
     o64 = np.einsum("bhij,bhjd->bhid", p, vr)

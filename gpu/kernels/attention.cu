@@ -1,6 +1,7 @@
 // attention.cu: FlashAttention-style attention forward and backward, fp32 arithmetic on fp32 or
 // bf16 inputs, head dims 32/64/128, GQA, causal (aligned bottom-right when Tq < Tk), optional
-// key padding mask. Tensors are contiguous (B, H, T, D); lse and delta are (B, Hq, Tq) float32.
+// key padding mask, packed sequences (a document id per position; attention stays inside one).
+// Tensors are contiguous (B, H, T, D); lse and delta are (B, Hq, Tq) float32.
 //
 // Versions: (1) scalar FMA on shared-memory tiles (this file). Every block has 128 threads laid
 // out as 16 row groups x 8 column groups; a thread owns rows rg*RM .. rg*RM+RM-1 and columns
@@ -83,12 +84,15 @@ struct AttnShape {
   int causal;
   const unsigned char* key_mask;  // (B, Tk), nonzero = attend; read only when has_mask
   int has_mask;
+  const int* segments;  // (Tk,) document id per position of packed sequences; read only when has_segments
+  int has_segments;
 };
 
 __device__ __forceinline__ bool attends(const AttnShape& s, int b, int qi, int kj) {
   if (qi >= s.Tq || kj >= s.Tk) return false;
   if (s.causal && kj > qi + (s.Tk - s.Tq)) return false;
   if (s.has_mask && !s.key_mask[(long long)b * s.Tk + kj]) return false;
+  if (s.has_segments && s.segments[qi] != s.segments[kj]) return false;  // never across documents
   return true;
 }
 
@@ -391,8 +395,9 @@ __device__ void attention_backward_dq(const T* __restrict__ q, const T* __restri
 #define CK_DQ_TILES_128 32, 64
 
 #define CK_ATTN_ARGS                                                                                  \
-  const unsigned char *key_mask, int has_mask, int B, int Hq, int Hkv, int Tq, int Tk, float scale, int causal
-#define CK_ATTN_SHAPE ck::AttnShape{B, Hq, Hkv, Tq, Tk, scale, causal, key_mask, has_mask}
+  const unsigned char *key_mask, int has_mask, const int *segments, int has_segments, int B, int Hq, int Hkv,   \
+      int Tq, int Tk, float scale, int causal
+#define CK_ATTN_SHAPE ck::AttnShape{B, Hq, Hkv, Tq, Tk, scale, causal, key_mask, has_mask, segments, has_segments}
 
 #define CK_ATTENTION(D, suffix, T)                                                                     \
   extern "C" __global__ void __launch_bounds__(128, 1)                                                    \

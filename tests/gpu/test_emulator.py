@@ -54,7 +54,8 @@ def test_too_little_shared_memory_is_reported() -> None:
     module = EmulatedModule("attention")
     q = np.zeros((1, 1, 5, 32), dtype=np.float32)
     o, lse = np.zeros_like(q), np.zeros((1, 1, 5), dtype=np.float32)
-    args = [q, q, q, o, lse, np.zeros(1, np.uint8), np.int32(0), np.int32(1), np.int32(1), np.int32(1),
+    args = [q, q, q, o, lse, np.zeros(1, np.uint8), np.int32(0), np.zeros(1, np.int32), np.int32(0),
+            np.int32(1), np.int32(1), np.int32(1),
             np.int32(5), np.int32(5), np.float32(1.0), np.int32(1)]
     too_small = attention_shared_bytes("fwd", 32) - 4
     with pytest.raises(EmulatorError, match="dynamic shared memory"):
