@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import math
 import sys
 import time
 from collections.abc import Callable
@@ -133,7 +132,7 @@ def main() -> None:
         copy_s = bench(lambda: cupy.copyto(dst, cx), sync_ours)
         ours_s = bench(lambda: ops.softmax(cx), sync_ours)
         torch_s = bench(lambda: torch.softmax(x, dim=-1), sync_torch)
-        rows.append([f"softmax fp32", f"{n}x{cols}", ours_s * 1e3, torch_s * 1e3, nbytes / ours_s / 1e9,
+        rows.append(["softmax fp32", f"{n}x{cols}", ours_s * 1e3, torch_s * 1e3, nbytes / ours_s / 1e9,
                      nbytes / copy_s / 1e9, copy_s / ours_s, torch_s / ours_s])
     n, vocab = (1024, 32_000) if args.quick else (8_192, 32_000)
     logits = torch.randn(n, vocab, device=dev)
