@@ -67,6 +67,8 @@ struct Warp {
   unsigned size;
   std::unique_ptr<std::barrier<>> bar;  // renewed every block, like Block::sync
   unsigned long long slot[32] = {};
+  unsigned mma_a[32][4] = {};  // each lane's tensor-core fragments, for the CPU twins
+  unsigned mma_b[32][2] = {};
 };
 
 struct Block {
@@ -233,6 +235,42 @@ inline unsigned __float_as_uint(float x) { unsigned i; std::memcpy(&i, &x, 4); r
 inline float __uint_as_float(unsigned i) { float x; std::memcpy(&x, &i, 4); return x; }
 
 namespace emu {
+
+inline float bf16_bits_to_float(unsigned bits) { return __uint_as_float((bits & 0xffffu) << 16); }
+
+// CPU twin of mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 (see ck::mma_m16n8k16_bf16 in
+// common.cuh for the fragment layout, the PTX ISA's): every lane publishes its fragments, every
+// lane rebuilds A (16x16) and B (16x8) and computes its own four elements of D, in fp32, k in order.
+inline void mma_m16n8k16_bf16(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2]) {
+  Warp* w = state.warp;
+  if (w->size != 32) state.block->fail("mma_m16n8k16_bf16: needs a full warp of 32 threads");
+  const unsigned lane = state.lane;
+  for (int r = 0; r < 4; ++r) w->mma_a[lane][r] = a[r];
+  for (int r = 0; r < 2; ++r) w->mma_b[lane][r] = b[r];
+  w->bar->arrive_and_wait();
+  float A[16][16], B[16][8];
+  for (unsigned l = 0; l < 32; ++l) {
+    const unsigned g = l / 4, t = l % 4;
+    for (unsigned r = 0; r < 4; ++r) {
+      const unsigned row = g + 8 * (r & 1), col = 2 * t + 8 * (r >> 1), bits = w->mma_a[l][r];
+      A[row][col] = bf16_bits_to_float(bits);
+      A[row][col + 1] = bf16_bits_to_float(bits >> 16);
+    }
+    for (unsigned r = 0; r < 2; ++r) {
+      const unsigned k = 2 * t + 8 * r, bits = w->mma_b[l][r];
+      B[k][g] = bf16_bits_to_float(bits);
+      B[k + 1][g] = bf16_bits_to_float(bits >> 16);
+    }
+  }
+  w->bar->arrive_and_wait();
+  const unsigned g = lane / 4, t = lane % 4;
+  for (unsigned i = 0; i < 4; ++i) {
+    const unsigned row = g + 8 * (i >> 1), col = 2 * t + (i & 1);
+    float acc = d[i];
+    for (unsigned k = 0; k < 16; ++k) acc = std::fma(A[row][k], B[k][col], acc);
+    d[i] = acc;
+  }
+}
 
 // The launch's dynamic shared memory (`extern __shared__` on the GPU). The buffer is at least
 // 64 KiB larger than requested, so a kernel that overruns its declared size is reported by

@@ -54,6 +54,24 @@ __device__ __forceinline__ float block_max(float v, float* scratch) {
   return best;
 }
 
+// Tensor cores: D += A·B for one 16x16x8 tile, mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// (sm_80+). Fragments as the PTX ISA lays them out, with g = lane / 4, t = lane % 4, two bf16 per
+// register (the lower column or k in the low half): a[0] row g, cols 2t..2t+1; a[1] row g+8;
+// a[2] row g, cols 2t+8..2t+9; a[3] row g+8, cols 2t+8..; b[0] k 2t..2t+1 of column g; b[1]
+// k 2t+8..; d[0], d[1] row g, cols 2t..2t+1; d[2], d[3] row g+8. The emulator's twin
+// (emu::mma_m16n8k16_bf16) implements the same layout; on the CPU it accumulates in k order.
+__device__ __forceinline__ void mma_m16n8k16_bf16(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2]) {
+#ifdef CORPUSKIT_EMULATE
+  ::emu::mma_m16n8k16_bf16(d, a, b);
+#else
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+      "{%0, %1, %2, %3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+#endif
+}
+
 }  // namespace ck
 
 // Dynamic shared memory as a typed pointer, and checks (emulator only) that the launch gave

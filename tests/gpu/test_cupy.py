@@ -99,3 +99,27 @@ def test_row_kernels_cupy_match_reference_and_emulator(shape: tuple[int, int], d
 def test_cupy_backend_rejects_numpy_arrays() -> None:
     with pytest.raises(TypeError, match="takes CuPy arrays"):
         ops.softmax(np.zeros((2, 3), np.float32), backend="cupy")
+
+
+def test_tensor_core_instruction_matches_numpy_and_its_cpu_twin() -> None:
+    """The hardware's mma.sync against NumPy and against the emulator's twin (same fragment layout)."""
+    from pathlib import Path
+
+    from corpuskit.gpu.backends import CUPY_OPTIONS, cupy_include_options
+    from corpuskit.gpu.emulate import EmulatedModule
+    from corpuskit.gpu.kernels import KERNEL_DIR
+
+    source = Path(__file__).resolve().parent / "kernels" / "mma_tile.cu"
+    code = source.read_text().replace('#include "common.cuh"', (KERNEL_DIR / "common.cuh").read_text())
+    kernel = cupy.RawModule(code=code, options=CUPY_OPTIONS + cupy_include_options()).get_function("mma_tile")
+    rng = np.random.default_rng(9)
+    a = rng.standard_normal((16, 16)).astype(ml_dtypes.bfloat16)
+    b = rng.standard_normal((16, 8)).astype(ml_dtypes.bfloat16)
+    c = rng.standard_normal((16, 8)).astype(np.float32)
+    d = cupy.full((16, 8), cupy.nan, dtype=cupy.float32)
+    kernel((1,), (32,), (cupy.asarray(a), cupy.asarray(b), cupy.asarray(c), d))
+    on_gpu = cupy.asnumpy(d)
+    np.testing.assert_allclose(on_gpu, a.astype(np.float64) @ b.astype(np.float64) + c, rtol=1e-5, atol=1e-5)
+    twin = np.full((16, 8), np.nan, dtype=np.float32)
+    EmulatedModule(source=source, kernels=["mma_tile"]).launch("mma_tile", 1, 32, [a, b, c, twin])
+    np.testing.assert_allclose(on_gpu, twin, rtol=1e-5, atol=1e-5)

@@ -120,3 +120,23 @@ def test_every_kernel_is_independent_of_block_order() -> None:
     shuffled = _all_kernels(EmulateBackend(block_seed=20261129))
     for a, b in zip(in_order, shuffled):
         assert a.tobytes() == b.tobytes()
+
+
+def _mma_inputs() -> tuple[np.ndarray, ...]:
+    import ml_dtypes
+
+    rng = np.random.default_rng(9)
+    a = rng.standard_normal((16, 16)).astype(ml_dtypes.bfloat16)
+    b = rng.standard_normal((16, 8)).astype(ml_dtypes.bfloat16)
+    c = rng.standard_normal((16, 8)).astype(np.float32)
+    expected = a.astype(np.float64) @ b.astype(np.float64) + c
+    return a, b, c, expected
+
+
+def test_tensor_core_twin_follows_the_ptx_fragment_layout() -> None:
+    """mma.sync m16n8k16 bf16 on the CPU: a warp building fragments by the PTX layout gets A·B + C."""
+    a, b, c, expected = _mma_inputs()
+    module = EmulatedModule(source=HERE / "kernels" / "mma_tile.cu", kernels=["mma_tile"])
+    d = np.full((16, 8), np.nan, dtype=np.float32)
+    module.launch("mma_tile", 1, 32, [a, b, c, d])
+    np.testing.assert_allclose(d, expected, rtol=1e-5, atol=1e-5)

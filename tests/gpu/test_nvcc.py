@@ -38,3 +38,20 @@ def test_parse_ptxas_and_occupancy() -> None:
     assert occupancy(LIMITS["sm_80"], 32, 100 * 1024, 128)[0] == 1
     assert occupancy(LIMITS["sm_90"], 32, 100 * 1024, 128)[0] == 2
     assert occupancy(LIMITS["sm_80"], 32, 200 * 1024, 128) == (0, 0.0)
+
+
+@pytest.mark.parametrize("arch", ["sm_80", "sm_90"])
+def test_tensor_core_test_kernel_compiles(arch: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The wrapped mma.sync assembles for both targets (the test kernel is the one the emulator runs)."""
+    import subprocess
+    from pathlib import Path
+
+    from corpuskit.gpu.kernels import DEFINES, KERNEL_DIR
+    from corpuskit.gpu.resources import NVCC_FLAGS
+
+    source = Path(__file__).resolve().parent / "kernels" / "mma_tile.cu"
+    cmd = [find_nvcc(), f"-arch={arch}", *NVCC_FLAGS, *DEFINES, f"-I{KERNEL_DIR}", str(source),
+           "-o", str(tmp_path / "mma.cubin")]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "mma_tile" in parse_ptxas(proc.stdout + proc.stderr)

@@ -36,3 +36,19 @@ def test_kernel_file_compiles_with_nvrtc(family: str, arch: str) -> None:
     text = ptx.decode() if isinstance(ptx, bytes) else ptx
     for name in KERNELS[family]:
         assert f".entry {name}(" in text
+
+
+def test_tensor_core_test_kernel_compiles_with_nvrtc() -> None:
+    """The inline mma.sync assembly passes NVRTC as CuPy would compile it (compute_90)."""
+    from pathlib import Path
+
+    from corpuskit.gpu.kernels import KERNEL_DIR
+
+    program = _nvrtc_program()
+    source = Path(__file__).resolve().parent / "kernels" / "mma_tile.cu"
+    code = source.read_text().replace('#include "common.cuh"', (KERNEL_DIR / "common.cuh").read_text())
+    options = (*CUPY_OPTIONS, *cupy_include_options(), "-ftz=true", "-arch=compute_90",
+               "--device-as-default-execution-space")
+    ptx, _ = program(code, "", (), (), method="ptx").compile(options)
+    text = ptx.decode() if isinstance(ptx, bytes) else ptx
+    assert "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32" in text
