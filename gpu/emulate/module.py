@@ -136,8 +136,10 @@ class EmulatedModule:
                 [str(driver), str(self.library), str(script_path), str(result_path)],
                 capture_output=True, text=True, env=env,
             )
-            if "ThreadSanitizer" in proc.stderr:
-                raise RaceReported(f"{name}: ThreadSanitizer reported:\n{proc.stderr[-6000:]}")
+            if "WARNING: ThreadSanitizer: data race" in proc.stderr:
+                raise RaceReported(f"{name}: ThreadSanitizer reported a data race:\n{proc.stderr[-6000:]}")
+            if "ThreadSanitizer" in proc.stderr or proc.returncode == 66:
+                raise EmulatorError(f"{name}: ThreadSanitizer reported or failed:\n{proc.stderr[-4000:]}")
             if proc.returncode != 0:
                 raise EmulatorError(f"{name}: TSan driver failed (exit {proc.returncode}): {proc.stderr[-4000:]}")
             data = result_path.read_bytes()
