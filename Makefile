@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: quickstart test bench install clean
+.PHONY: quickstart test bench install clean gpu-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,19 @@ test: $(VENV)/.installed-test
 ## bench: run every benchmark (needs ../shared/data); figures go to benchmarks/RESULTS.md
 bench: $(VENV)/.installed-bench
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+## gpu-check: on a GPU machine with CuPy and PyTorch (no network; install first with
+## `pip install --no-deps --no-build-isolation -e .`): every GPU test (cupy vs reference and vs
+## the emulator, the full emulator matrix), compute-sanitizer racecheck and memcheck on one small
+## shape per kernel, then benchmarks/gpu_bench.py. GPU_PYTHON is the interpreter that has them;
+## the commands run from tests/ so the repo's tokenizers/ folder cannot shadow Hugging Face's.
+GPU_PYTHON ?= python3
+gpu-check:
+	cd tests && $(GPU_PYTHON) -m pytest gpu -m "cuda or gpu_full or not gpu_full" -q -rs
+	cd tests && $(GPU_PYTHON) -m corpuskit.gpu.smoke
+	cd tests && $(GPU_PYTHON) -m corpuskit.gpu.smoke --sanitize racecheck
+	cd tests && $(GPU_PYTHON) -m corpuskit.gpu.smoke --sanitize memcheck
+	$(GPU_PYTHON) benchmarks/gpu_bench.py
 
 clean:
 	rm -rf $(VENV) corpuskit-quickstart .pytest_cache
