@@ -37,11 +37,72 @@ def open_binary(path: str | Path) -> IO[bytes]:
     if path.endswith(".xz"):
         return lzma.open(path, "rb")
     if path.endswith(".zst"):
+        return io.BufferedReader(ZstdReader(open(path, "rb")), buffer_size=_ZSTD_CHUNK)
+    return open(path, "rb")
+
+
+class TruncatedError(EOFError):
+    """A compressed stream ended before its end-of-stream marker: the file was cut short."""
+
+
+_ZSTD_CHUNK = 1 << 17
+
+
+class ZstdReader(io.RawIOBase):
+    """Decompress a .zst stream of any number of frames, raising `TruncatedError` when the
+    input ends inside a frame.
+
+    zstandard's own `stream_reader` ends quietly on a cut file (returning the partial data as
+    if it were all), which would keep a partial last line as a document; gzip, bz2 and lzma
+    raise `EOFError` in that case, and so does this. Memory: one input chunk and its output.
+    """
+
+    def __init__(self, raw: IO[bytes]) -> None:
         import zstandard
 
-        raw = open(path, "rb")
-        return zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)
-    return open(path, "rb")
+        self._raw = raw
+        self._new_frame = zstandard.ZstdDecompressor().decompressobj
+        self._frame = self._new_frame()
+        self._in_frame = False  # bytes of the current frame were fed and its end not yet seen
+        self._out = b""
+        self._pos = 0
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        while self._pos >= len(self._out):
+            if self._done:
+                return 0
+            self._fill()
+        n = min(len(buffer), len(self._out) - self._pos)
+        buffer[:n] = self._out[self._pos : self._pos + n]
+        self._pos += n
+        return n
+
+    def _fill(self) -> None:
+        chunk = self._raw.read(_ZSTD_CHUNK)
+        if not chunk:
+            self._done = True
+            if self._in_frame:
+                raise TruncatedError("zstd stream ended inside a frame (the file is truncated)")
+            return
+        parts = []
+        while chunk:
+            self._in_frame = True
+            parts.append(self._frame.decompress(chunk))
+            if not self._frame.eof:
+                break
+            chunk = self._frame.unused_data or b""
+            self._frame = self._new_frame()
+            self._in_frame = False
+        self._out, self._pos = b"".join(parts), 0
+
+    def close(self) -> None:
+        if not self.closed:
+            self._raw.close()
+        super().close()
 
 
 def open_text(path: str | Path) -> IO[str]:
