@@ -109,9 +109,10 @@ def open_text(path: str | Path) -> IO[str]:
     """Open text for streaming reads; invalid UTF-8 bytes survive as surrogate escapes.
 
     Keeping them (instead of failing or replacing) lets the normalize step apply the user's
-    invalid-UTF-8 policy with the document in hand.
+    invalid-UTF-8 policy with the document in hand. A UTF-8 byte-order mark at the start is
+    dropped (else it would break the first JSON line).
     """
-    return io.TextIOWrapper(open_binary(path), encoding="utf-8", errors="surrogateescape", newline="")
+    return io.TextIOWrapper(open_binary(path), encoding="utf-8-sig", errors="surrogateescape", newline="")
 
 
 @contextmanager
@@ -130,9 +131,12 @@ def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO]:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename is None and exc.errno is not None:
+            # A full disk says only "No space left on device": say which file was being written.
+            raise OSError(exc.errno, f"{exc.strerror} (while writing)", str(path)) from exc
         raise
 
 
