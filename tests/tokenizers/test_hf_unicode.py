@@ -73,3 +73,15 @@ def test_by_default_a_special_tokens_text_is_that_token(byte_bpe_with_special: T
     special_id = tok.token_to_id(SPECIAL)
     assert special_id in tok.encode(f"a{SPECIAL}b") and tok.encode_batch([f"a{SPECIAL}b"])[0] == tok.encode(f"a{SPECIAL}b")
     assert tok.decode(tok.encode(f"a{SPECIAL}b")) == "ab"  # why the default does not round-trip
+
+
+def test_training_counts_split_like_encoding_on_punctuation_hf_and_python_disagree_on() -> None:
+    from collections import Counter
+
+    from corpuskit.tokenizers.fast_bytelevel import MODE_BERT, count_split_pieces
+    from corpuskit.tokenizers.pretokenizers import BertPreTokenizer
+
+    texts = ["ab\u061dcd x\u166dy \u2e43z!", "\u1b7d\u1b7e q\u00a1r"]  # new in Unicode 9-14; Po -> So; old
+    expected = dict(Counter(p for t in texts for p in BertPreTokenizer().split(t)))
+    assert count_split_pieces(texts, MODE_BERT) == expected
+    assert "ab\u061dcd" in expected and "\u166d" in expected and "\u00a1" in expected
