@@ -134,10 +134,14 @@ def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO]:
     except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
-        if isinstance(exc, OSError) and exc.filename is None and exc.errno is not None:
-            # A full disk says only "No space left on device": say which file was being written.
-            raise OSError(exc.errno, f"{exc.strerror} (while writing)", str(path)) from exc
+        _name_the_path(exc, path)
         raise
+
+
+def _name_the_path(exc: BaseException, path: Path) -> None:
+    """A full disk says only "No space left on device": raise it again naming what was being written."""
+    if isinstance(exc, OSError) and exc.filename is None and exc.errno is not None:
+        raise OSError(exc.errno, f"{exc.strerror} (while writing)", str(path)) from exc
 
 
 def _umask() -> int:
@@ -205,6 +209,7 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
         if path.exists():
             shutil.rmtree(path)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        _name_the_path(exc, path)
         raise

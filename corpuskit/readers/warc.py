@@ -42,7 +42,7 @@ class WarcReader(Reader):
         wanted = WarcRecordType.response | WarcRecordType.resource | WarcRecordType.conversion | WarcRecordType.revisit
         offset = 0
         last: Document | Rejected | None = None
-        with _open_checked(path) as stream:
+        with _CheckedStream(path) as stream:
             try:
                 for record in ArchiveIterator(stream, record_types=wanted, parse_http=True):
                     offset = record.stream_pos
@@ -173,10 +173,6 @@ class _CheckedStream(io.RawIOBase):
         if not self.closed:
             self._inner.close()
         super().close()
-
-
-def _open_checked(path: str) -> _CheckedStream:
-    return _CheckedStream(path)
 
 
 def _ends_like_a_record(path: str) -> bool:

@@ -74,3 +74,14 @@ def test_a_full_disk_names_the_file_being_written(tmp_path, monkeypatch):
     with atomic_write(tmp_path / "ok.txt", "w") as handle:
         handle.write("fine")
     assert (tmp_path / "ok.txt").read_text() == "fine"
+
+
+def test_a_full_disk_inside_an_atomic_folder_names_the_folder(tmp_path):
+    from corpuskit.files import atomic_dir
+
+    with pytest.raises(OSError, match=r"No space left on device.*map-00003") as info:
+        with atomic_dir(tmp_path / "map-00003") as out:
+            (out / "part.bin").write_bytes(b"x")
+            raise OSError(errno.ENOSPC, "No space left on device")
+    assert info.value.errno == errno.ENOSPC
+    assert list(tmp_path.iterdir()) == []
