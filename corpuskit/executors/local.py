@@ -5,7 +5,8 @@ share it (starting a worker costs imports and model loads). A worker that dies (
 OOM killer) breaks the pool and loses every unit in flight: the pool is restarted and the lost
 units are run again one at a time, so a unit whose worker dies while it runs alone is the
 culprit; it is run again at most `retries` times, then reported as failed by name. Units lost
-beside it are not charged. Progress reported
+beside it are not charged. Workers die with the process that started them (Linux), so a killed
+driver leaves nothing running. Progress reported
 inside workers reaches the caller through a queue.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import multiprocessing
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -116,7 +118,7 @@ class LocalExecutor(Executor):
         if self._pool is None:
             context = multiprocessing.get_context("spawn")  # fork is unsafe beside numba's and pyarrow's threads
             self._queue = context.Queue()
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_init_worker, initargs=(self._queue,))
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_init_worker, initargs=(self._queue, os.getpid()))
         return self._pool
 
     def _drain(self, progress: Progress | None) -> None:
@@ -172,9 +174,27 @@ class LocalExecutor(Executor):
 _worker_queue: Any = None
 
 
-def _init_worker(queue: Any) -> None:
+def _init_worker(queue: Any, parent: int) -> None:
     global _worker_queue
     _worker_queue = queue
+    _die_with(parent)
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this worker when the process that started it dies (Linux), so a killed
+    driver leaves no workers writing behind it. Elsewhere, workers notice a dead parent only
+    through their broken queue."""
+    import ctypes
+    import signal
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    PR_SET_PDEATHSIG = 1
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
 
 
 def _by_name(unit: Unit) -> tuple[str, str, str, tuple[Any, ...]]:

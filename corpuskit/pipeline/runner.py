@@ -8,7 +8,9 @@ k+1 runs over them; the last stage writes with the configured writer.
 A unit is complete when its marker under `_run/units/` exists; it is written atomically after
 the unit's output files, which are themselves renamed into place only when whole. `--resume`
 skips complete units and redoes the rest, so a run killed at any point (kill -9 included) and
-resumed produces exactly the files of an uninterrupted run. The executor is a plugin
+resumed produces exactly the files of an uninterrupted run; the run's guard
+(`corpuskit.pipeline.guard`) locks the folder against a second run and refuses to resume on
+changed inputs. The executor is a plugin
 (`corpuskit.executors`) chosen by the config; the runner never names one.
 
 Memory in this process: the list of units (a few per shard), never per-document data.
@@ -18,7 +20,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import time
 from collections.abc import Callable
 from typing import Any
@@ -26,6 +27,7 @@ from typing import Any
 from corpuskit.executors import Executor, Unit, build_executor
 from corpuskit.files import write_json_atomic
 from corpuskit.pipeline.config import PipelineConfig
+from corpuskit.pipeline.guard import LOCK_NAME, OutputLock, check_inputs, clear_output, record_inputs, remove_leftovers
 from corpuskit.pipeline.plan import RUN, RunLayout, build_step, list_shards, plan_stages
 from corpuskit.pipeline.summary import SUMMARY_FORMAT, summarize
 from corpuskit.pipeline.units import PipelineError, map_unit, reduce_unit, stage_unit
@@ -49,10 +51,15 @@ def run_pipeline(
     `progress(n)` is called with the number of documents finished since the last call. The
     executor is built from the config unless one is given (it is then left open).
     """
-    _prepare(config, resume, overwrite)
     stages = plan_stages(config.steps)
     layout = RunLayout(config.output_dir, len(stages))
     shards = list_shards(config)
+    with OutputLock(config.output_dir):
+        _prepare(config, shards, resume, overwrite)
+        return _run(config, layout, stages, shards, progress, executor)
+
+
+def _run(config: PipelineConfig, layout: RunLayout, stages: list, shards: list[str], progress: Callable[[int], None] | None, executor: Executor | None) -> dict[str, Any]:
     started = time.time()
     own = executor is None
     executor = executor or build_executor(config.executor, **config.executor_params)
@@ -95,7 +102,8 @@ def _run_global_step(config: PipelineConfig, layout: RunLayout, stages: list, st
         ])
 
 
-def _prepare(config: PipelineConfig, resume: bool, overwrite: bool) -> None:
+def _prepare(config: PipelineConfig, shards: list[str], resume: bool, overwrite: bool) -> None:
+    """Check the output folder (this process holds its lock): start fresh, or resume the same run."""
     out = config.output_dir
     run_dir = out / RUN
     marker = run_dir / "config.json"
@@ -108,12 +116,17 @@ def _prepare(config: PipelineConfig, resume: bool, overwrite: bool) -> None:
                     f"{out}: the config changed since this run started (fingerprint {previous['fingerprint']} != "
                     f"{fingerprint}); resume with the same config, or start over with --overwrite"
                 )
+            check_inputs(run_dir, shards)
+            removed = remove_leftovers(out)
+            if removed:
+                log.info("%s: removed %d temporary file(s) of interrupted writes", out, removed)
             return
         if not overwrite:
             raise PipelineError(f"{out}: holds a previous run; pass --resume to continue it or --overwrite to start over")
-    elif out.exists() and any(out.iterdir()) and not overwrite:
+    elif any(entry.name != LOCK_NAME for entry in out.iterdir()) and not overwrite:
         raise PipelineError(f"{out}: output directory is not empty; pass --overwrite to replace its contents")
-    if out.exists() and overwrite:
-        shutil.rmtree(out)
+    if overwrite:
+        clear_output(out)
     run_dir.mkdir(parents=True, exist_ok=True)
+    record_inputs(run_dir, shards)
     write_json_atomic(marker, {"fingerprint": fingerprint, "config": config.source})
