@@ -3,9 +3,10 @@
 Training wall time and peak RSS (each run in a fresh subprocess so RSS is its own) for BPE,
 byte-level BPE and WordPiece against HF `tokenizers`, Unigram against sentencepiece; id agreement
 with HF on held-out text; bytes per token; byte-level encoding throughput against tiktoken
-(same vocabulary, `encode_ordinary` loop) and HF `encode_batch`.
+(same vocabulary, `encode_ordinary` loop) and HF `encode_batch`; with --long-words only, the
+encoding time of one 100k/200k/400k-character word (a base64-like blob in a crawl) against HF.
 
-    .venv/bin/python benchmarks/bench_tokenizers.py [--quick]
+    .venv/bin/python benchmarks/bench_tokenizers.py [--quick | --long-words]
 """
 
 from __future__ import annotations
@@ -121,11 +122,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="vocabulary 8,000 only, ~10 MB encoding run")
     parser.add_argument("--models", nargs="+", choices=MODELS, default=MODELS, help="models to train (default: all)")
+    parser.add_argument("--long-words", action="store_true", help="only: encoding time of one very long word against HF")
     parser.add_argument("--job", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.job:
         impl, model, vocab, train, out = args.job
         job(impl, model, int(vocab), train, out)
+        return
+    if args.long_words:
+        long_word_bench("python benchmarks/bench_tokenizers.py --long-words")
         return
 
     from tokenizers import Tokenizer as HFTokenizer
@@ -261,6 +266,49 @@ def encoding_bench(path: Path, test_lines: list[str], megabytes: int, command: s
         rows,
         command,
         "corpuskit's first pass fills its word cache: repeated text favours caches (ours and HF's alike). 2 shared cores: noisy.",
+    )
+
+
+def long_word_bench(command: str) -> None:
+    """Encoding one word of 100k/200k/400k random letters (one pre-token) with ours and HF.
+
+    Both load the same tokenizer.json (vocabulary 8,000, trained here on 20,000 lines of
+    en/train.txt); a warm-up call first, so numba's compile time is not counted.
+    """
+    import random
+    import string
+
+    from tokenizers import Tokenizer as HFTokenizer
+
+    from corpuskit.tokenizers.tokenizer import Tokenizer
+    from corpuskit.tokenizers.trainers import TRAINERS
+
+    with open(shared_data("en/train.txt"), encoding="utf-8") as source:
+        lines = [line for _, line in zip(range(20_000), source)]
+    work = Path(tempfile.mkdtemp(prefix="bench_long_words_"))
+    rng = random.Random(0)
+    rows = []
+    for model in ("bpe", "byte-bpe"):
+        path = work / f"{model}.json"
+        TRAINERS[model](vocab_size=8_000).train(iter(lines)).save(path)
+        ours, hf = Tokenizer.load(path), HFTokenizer.from_file(str(path))
+        ours.encode("warm up " * 100)
+        for n in (100_000, 200_000, 400_000):
+            word = "".join(rng.choice(string.ascii_letters) for _ in range(n))
+            start = time.perf_counter()
+            ids = ours.encode(word)
+            ours_s = time.perf_counter() - start
+            start = time.perf_counter()
+            hf_ids = hf.encode(word).ids
+            hf_s = time.perf_counter() - start
+            rows.append([model, f"{n:,}", ours_s, hf_s, ours_s / hf_s, "yes" if ids == hf_ids else "NO"])
+            print(rows[-1], flush=True)
+    record(
+        "Encoding one very long word (random letters, one pre-token)",
+        ["model", "characters", "ours s (target < 1.0)", "HF s", "ours/HF", "ids equal HF"],
+        rows,
+        command,
+        "Before the heap merge (round 2) ours took 2.6 / 10.1 / 43 s for 100k / 200k / 400k characters (quadratic). 2 shared cores: noisy.",
     )
 
 

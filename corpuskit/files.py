@@ -37,20 +37,82 @@ def open_binary(path: str | Path) -> IO[bytes]:
     if path.endswith(".xz"):
         return lzma.open(path, "rb")
     if path.endswith(".zst"):
+        return io.BufferedReader(ZstdReader(open(path, "rb")), buffer_size=_ZSTD_CHUNK)
+    return open(path, "rb")
+
+
+class TruncatedError(EOFError):
+    """A compressed stream ended before its end-of-stream marker: the file was cut short."""
+
+
+_ZSTD_CHUNK = 1 << 17
+
+
+class ZstdReader(io.RawIOBase):
+    """Decompress a .zst stream of any number of frames, raising `TruncatedError` when the
+    input ends inside a frame.
+
+    zstandard's own `stream_reader` ends quietly on a cut file (returning the partial data as
+    if it were all), which would keep a partial last line as a document; gzip, bz2 and lzma
+    raise `EOFError` in that case, and so does this. Memory: one input chunk and its output.
+    """
+
+    def __init__(self, raw: IO[bytes]) -> None:
         import zstandard
 
-        raw = open(path, "rb")
-        return zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)
-    return open(path, "rb")
+        self._raw = raw
+        self._new_frame = zstandard.ZstdDecompressor().decompressobj
+        self._frame = self._new_frame()
+        self._in_frame = False  # bytes of the current frame were fed and its end not yet seen
+        self._out = b""
+        self._pos = 0
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        while self._pos >= len(self._out):
+            if self._done:
+                return 0
+            self._fill()
+        n = min(len(buffer), len(self._out) - self._pos)
+        buffer[:n] = self._out[self._pos : self._pos + n]
+        self._pos += n
+        return n
+
+    def _fill(self) -> None:
+        chunk = self._raw.read(_ZSTD_CHUNK)
+        if not chunk:
+            self._done = True
+            if self._in_frame:
+                raise TruncatedError("zstd stream ended inside a frame (the file is truncated)")
+            return
+        parts = []
+        while chunk:
+            self._in_frame = True
+            parts.append(self._frame.decompress(chunk))
+            if not self._frame.eof:
+                break
+            chunk = self._frame.unused_data or b""
+            self._frame = self._new_frame()
+            self._in_frame = False
+        self._out, self._pos = b"".join(parts), 0
+
+    def close(self) -> None:
+        if not self.closed:
+            self._raw.close()
+        super().close()
 
 
 def open_text(path: str | Path) -> IO[str]:
     """Open text for streaming reads; invalid UTF-8 bytes survive as surrogate escapes.
 
     Keeping them (instead of failing or replacing) lets the normalize step apply the user's
-    invalid-UTF-8 policy with the document in hand.
+    invalid-UTF-8 policy with the document in hand. A UTF-8 byte-order mark at the start is
+    dropped (else it would break the first JSON line).
     """
-    return io.TextIOWrapper(open_binary(path), encoding="utf-8", errors="surrogateescape", newline="")
+    return io.TextIOWrapper(open_binary(path), encoding="utf-8-sig", errors="surrogateescape", newline="")
 
 
 @contextmanager
@@ -69,10 +131,17 @@ def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO]:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        _name_the_path(exc, path)
         raise
+
+
+def _name_the_path(exc: BaseException, path: Path) -> None:
+    """A full disk says only "No space left on device": raise it again naming what was being written."""
+    if isinstance(exc, OSError) and exc.filename is None and exc.errno is not None:
+        raise OSError(exc.errno, f"{exc.strerror} (while writing)", str(path)) from exc
 
 
 def _umask() -> int:
@@ -140,6 +209,7 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
         if path.exists():
             shutil.rmtree(path)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        _name_the_path(exc, path)
         raise

@@ -14,7 +14,20 @@ MODELS = ("word2vec", "glove", "fasttext")
 FORMATS = ("npz", "word2vec", "word2vec-binary")
 
 
-@click.group("embed")
+class _Commands(click.Group):
+    """Broken input or a bad option ends with its one-line message, not a traceback (or click's
+    bare "Aborted!", which is what an EOFError from a cut file would print)."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        from corpuskit.document import CorpusError
+
+        try:
+            return super().invoke(ctx)
+        except (CorpusError, ValueError, OSError, EOFError) as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group("embed", cls=_Commands)
 def embed() -> None:
     """Word embeddings: word2vec, GloVe, fastText; similarity, analogies, evaluation, plots.
 
@@ -34,7 +47,7 @@ def _load(path: str):
 
     try:
         return KeyedVectors.load(path)
-    except (CorpusError, OSError, ValueError) as exc:
+    except (CorpusError, OSError, ValueError, EOFError) as exc:
         raise click.ClickException(str(exc)) from None
 
 
@@ -80,23 +93,23 @@ def train_cmd(inputs, output, fmt, model, arch, loss, dim, window, min_count, ma
         common["window"] = window
     if epochs is not None:
         common["epochs"] = epochs
-    if model == "glove":
-        from corpuskit.embeddings.glove import GloVeTrainer
-
-        trainer = GloVeTrainer(x_max=x_max, memory_mb=memory_mb, **common, **({"eta": alpha} if alpha else {}))
-    else:
-        options = dict(arch=arch, loss=loss, negative=negative, sample=sample, **common, **({"alpha": alpha} if alpha else {}))
-        if model == "fasttext":
-            from corpuskit.embeddings.fasttext import FastTextTrainer
-
-            trainer = FastTextTrainer(minn=minn, maxn=maxn, bucket=bucket, **options)
-        else:
-            from corpuskit.embeddings.word2vec import Word2VecTrainer
-
-            trainer = Word2VecTrainer(**options)
     try:
+        if model == "glove":
+            from corpuskit.embeddings.glove import GloVeTrainer
+
+            trainer = GloVeTrainer(x_max=x_max, memory_mb=memory_mb, **common, **({"eta": alpha} if alpha is not None else {}))
+        else:
+            options = dict(arch=arch, loss=loss, negative=negative, sample=sample, **common, **({"alpha": alpha} if alpha is not None else {}))
+            if model == "fasttext":
+                from corpuskit.embeddings.fasttext import FastTextTrainer
+
+                trainer = FastTextTrainer(minn=minn, maxn=maxn, bucket=bucket, **options)
+            else:
+                from corpuskit.embeddings.word2vec import Word2VecTrainer
+
+                trainer = Word2VecTrainer(**options)
         kv = trainer.train(iter_texts(list(inputs), text_field=text_field), progress=not quiet)
-    except (CorpusError, FileNotFoundError, ValueError) as exc:
+    except (CorpusError, FileNotFoundError, ValueError) as exc:  # a bad option or input: its message, no traceback
         raise click.ClickException(str(exc)) from None
     save_vectors(kv, output, fmt)
     click.echo(f"vocabulary: {len(kv)} words, dim {kv.vector_size}")

@@ -11,6 +11,8 @@ Errors name the file and line (text) or entry (binary).
 from __future__ import annotations
 
 import json
+import zipfile
+import zlib
 from pathlib import Path
 from typing import IO
 
@@ -19,6 +21,7 @@ import numpy as np
 from corpuskit.document import CorpusError
 from corpuskit.embeddings.keyed_vectors import KeyedVectors
 from corpuskit.files import atomic_write, open_binary, open_text, strip_compression
+from corpuskit.modelfile import ModelFileError
 
 NATIVE_FORMAT = "corpuskit.keyed_vectors/1"
 FORMATS = ("npz", "word2vec", "word2vec-binary")
@@ -51,15 +54,38 @@ def save_vectors(kv: KeyedVectors, path: str | Path, format: str | None = None) 
 
 
 def load_vectors(path: str | Path, format: str | None = None) -> KeyedVectors:
-    """Read vectors from `path` in `format` (default: from the extension)."""
+    """Read vectors from `path` in `format` (default: from the extension).
+
+    A damaged file (empty, truncated, not the format) or one holding NaN or infinite values is
+    a `ModelFileError` naming the file, what was expected and what was found.
+    """
     format = format or guess_format(path)
-    if format == "npz":
-        return _load_npz(path)
-    if format == "word2vec":
-        return read_word2vec_text(path)
-    if format == "word2vec-binary":
-        return read_word2vec_binary(path)
-    raise ValueError(f"unknown vectors format {format!r}; choose one of {FORMATS}")
+    readers = {"npz": _load_npz, "word2vec": read_word2vec_text, "word2vec-binary": read_word2vec_binary}
+    if format not in readers:
+        raise ValueError(f"unknown vectors format {format!r}; choose one of {FORMATS}")
+    expected = f"a {format} vectors file"
+    if Path(path).is_file() and Path(path).stat().st_size == 0:
+        raise ModelFileError(path, expected, "an empty file")
+    try:
+        kv = readers[format](path)
+    except (CorpusError, FileNotFoundError):
+        raise
+    except (EOFError, OSError, ValueError, KeyError, zipfile.BadZipFile, zlib.error, UnicodeDecodeError) as exc:
+        raise ModelFileError(path, expected, f"an unreadable file ({type(exc).__name__}: {exc})") from None
+    _check_finite(kv, path, expected)
+    return kv
+
+
+def _check_finite(kv: KeyedVectors, path: str | Path, expected: str) -> None:
+    """NaN or infinite vectors would poison every similarity: refuse them, naming the first word."""
+    for name, array in (("vectors", kv.vectors), ("ngram_vectors", kv.ngram_vectors)):
+        if array is None or array.size == 0:
+            continue
+        bad = np.flatnonzero(~np.isfinite(array).all(axis=1))
+        if bad.size:
+            row = int(bad[0])
+            what = f"the vector of {kv.index_to_key[row]!r}" if name == "vectors" else f"n-gram bucket {row}"
+            raise ModelFileError(path, f"{expected} with finite values", f"NaN or infinity in {what} ({bad.size} row(s) in {name})")
 
 
 def write_word2vec_text(kv: KeyedVectors, out: IO[str]) -> None:

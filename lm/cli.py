@@ -16,14 +16,17 @@ def _sentences(inputs: tuple[str, ...], lowercase: bool) -> Iterator[str]:
     Plain text files (.txt, maybe compressed) are read line by line, empty lines included (they
     are sentences `<s> </s>` for KenLM too); other formats go through the core's readers.
     """
-    from corpuskit.files import expand_inputs, open_text, strip_compression
+    from corpuskit.document import CorpusError, Rejected
+    from corpuskit.files import expand_inputs, strip_compression
     from corpuskit.readers import iter_texts
+    from corpuskit.readers.lines import numbered_lines
 
     for path in expand_inputs(list(inputs)):
         if strip_compression(path.name).endswith(".txt"):
-            with open_text(path) as handle:
-                texts: Iterator[str] = (line.rstrip("\n") for line in handle)
-                yield from (t.lower() if lowercase else t for t in texts)
+            for item in numbered_lines(str(path)):
+                if isinstance(item, Rejected):  # a binary, cut or damaged file: stop, naming it
+                    raise CorpusError(item.message())
+                yield item[1].lower() if lowercase else item[1]
             continue
         for text in iter_texts(str(path)):
             for line in text.split("\n"):
@@ -38,7 +41,7 @@ class _Commands(click.Group):
 
         try:
             return super().invoke(ctx)
-        except (CorpusError, ValueError, OSError) as exc:
+        except (CorpusError, ValueError, OSError, EOFError) as exc:  # EOFError: click would print a bare "Aborted!"
             raise click.ClickException(str(exc)) from exc
 
 

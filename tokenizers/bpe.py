@@ -173,6 +173,8 @@ class BPEModel:
 
     @classmethod
     def from_hf(cls, obj: dict[str, Any], where: str = "model") -> "BPEModel":
+        from corpuskit.tokenizers.vocab_check import check_vocab
+
         if obj.get("dropout"):
             log.warning("%s: BPE dropout is ignored (encoding is deterministic)", where)
         merges = []
@@ -186,7 +188,7 @@ class BPEModel:
                 raise ValueError(f"{where}: merge {i} {m!r} is not a pair")
             merges.append((m[0], m[1]))
         return cls(
-            obj["vocab"],
+            check_vocab(obj.get("vocab"), where),
             merges,
             unk_token=obj.get("unk_token"),
             continuing_subword_prefix=obj.get("continuing_subword_prefix"),

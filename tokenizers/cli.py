@@ -13,7 +13,20 @@ import click
 MODELS = ["bpe", "byte-bpe", "wordpiece", "unigram"]
 
 
-@click.group()
+class _Commands(click.Group):
+    """Broken input or a bad option ends with its one-line message, not a traceback (or click's
+    bare "Aborted!", which is what an EOFError from a cut file would print)."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        from corpuskit.document import CorpusError
+
+        try:
+            return super().invoke(ctx)
+        except (CorpusError, ValueError, OSError, EOFError) as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=_Commands)
 def tokenizer() -> None:
     """Train and use tokenizers (BPE, byte-level BPE, WordPiece, Unigram) as HF tokenizer.json files."""
 
@@ -66,10 +79,13 @@ def _lines(path: str):
     if path == "-":
         yield from (line.rstrip("\n") for line in sys.stdin)
         return
-    from corpuskit.files import open_text
+    from corpuskit.document import CorpusError, Rejected
+    from corpuskit.readers.lines import numbered_lines
 
-    with open_text(path) as handle:
-        yield from (line.rstrip("\r\n") for line in handle)
+    for item in numbered_lines(path):
+        if isinstance(item, Rejected):  # a binary, cut or damaged file, named with its line
+            raise CorpusError(item.message())
+        yield item[1]
 
 
 @tokenizer.command("encode")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from corpuskit.tokenizers import hf_unicode
 from corpuskit.tokenizers.bpe_kernels import merge_by_rank
 
 OTHER, LETTER, NUMBER, SPACE = 0, 1, 2, 3
@@ -43,7 +44,8 @@ def char_classes() -> np.ndarray:
 
 
 def char_flags() -> np.ndarray:
-    """Per code point bit flags as the `regex` module sees them: \\w, \\s, White_Space, BERT punctuation."""
+    """Per code point bit flags: \\w, \\s and White_Space as the `regex` module sees them, and BERT
+    punctuation as HF does (`hf_unicode`)."""
     global _FLAGS
     if _FLAGS is None:
         import regex
@@ -51,9 +53,11 @@ def char_flags() -> np.ndarray:
         table = np.zeros(0x110000, np.uint8)
         index = np.concatenate([np.arange(0xD800), np.arange(0xE000, 0x110000)])
         text = index.astype(np.uint32).tobytes().decode("utf-32-le")
-        for pattern, bit in ((r"\w+", WORD), (r"\s+", REGEX_SPACE), (r"\p{White_Space}+", WHITE_SPACE), (r"[\p{P}!-/:-@\[-`{-~]+", BERT_PUNCT)):
+        for pattern, bit in ((r"\w+", WORD), (r"\s+", REGEX_SPACE), (r"\p{White_Space}+", WHITE_SPACE)):
             for m in regex.finditer(pattern, text):
                 table[index[m.start() : m.end()]] |= bit
+        for first, last in hf_unicode.PUNCTUATION:  # HF's punctuation class, as the BERT split uses
+            table[first : last + 1] |= BERT_PUNCT
         _FLAGS = table
     return _FLAGS
 

@@ -12,6 +12,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 
+import regex
+
+from corpuskit.tokenizers import hf_unicode
+
 
 class Normalizer(ABC):
     """Maps a string to its normalized form (one job; compose with `Sequence`)."""
@@ -41,11 +45,17 @@ class Unicode(Normalizer):
 
 
 def lowercase_chars(text: str) -> str:
-    """Lowercase character by character (no final-sigma rule), as HF's Lowercase does."""
+    """Lowercase character by character (no final-sigma rule), as HF's Lowercase does; the
+    few characters whose lowercase Python's Unicode version lacks get the Rust library's."""
     lowered = text.lower()
     if "Σ" in text:
         lowered = "".join(ch.lower() for ch in text)
+    if not text.isascii() and _LOWER_FIX_RE.search(lowered):
+        lowered = lowered.translate(hf_unicode.LOWER)
     return lowered
+
+
+_LOWER_FIX_RE = regex.compile("[" + "".join(f"\\U{cp:08x}" for cp in hf_unicode.LOWER) + "]")
 
 
 class Lowercase(Normalizer):
@@ -79,17 +89,22 @@ class _CharTable(dict):
 
 
 def _clean_char(ch: str) -> str | None:
+    """BERT's clean_text for one character: HF's control characters go, whitespace becomes ' '."""
     if ch in "\t\n\r":
         return " "
-    cat = unicodedata.category(ch)
-    if ch in "\x00\ufffd" or cat in ("Cc", "Cf", "Co", "Cs"):
+    if ch == "\ufffd" or hf_unicode.contains(hf_unicode.CONTROL, ord(ch)) or unicodedata.category(ch) == "Cs":
         return None
-    return " " if cat in ("Zs", "Zl", "Zp") else ch
+    return " " if unicodedata.category(ch) in ("Zs", "Zl", "Zp") else ch
+
+
+def _hf_nonspacing(ch: str) -> bool:
+    """A non-spacing mark by HF's table (what strip_accents removes after NFD)."""
+    return hf_unicode.contains(hf_unicode.NONSPACING, ord(ch))
 
 
 _ASCII_CLEAN = {c: _clean_char(chr(c)) for c in range(128)}
 _MARKS = _CharTable(lambda ch: None if unicodedata.category(ch).startswith("M") else ch)
-_NONSPACING = _CharTable(lambda ch: None if unicodedata.category(ch) == "Mn" else ch)
+_NONSPACING = _CharTable(lambda ch: None if _hf_nonspacing(ch) else ch)
 _CLEAN = _CharTable(_clean_char)
 _CJK_PAD = _CharTable(lambda ch: f" {ch} " if _is_cjk(ord(ch)) else ch)
 _CLEAN_CJK = _CharTable(lambda ch: None if _clean_char(ch) is None else (f" {ch} " if _is_cjk(ord(ch)) else _clean_char(ch)))
@@ -144,7 +159,7 @@ class BertNormalizer(Normalizer):
                 if ch in "\t\n\r":
                     out.append(" ")
                     continue
-                if ord(ch) in (0, 0xFFFD) or unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs"):
+                if ch == "\ufffd" or unicodedata.category(ch) == "Cs" or hf_unicode.contains(hf_unicode.CONTROL, ord(ch)):
                     continue
                 out.append(" " if unicodedata.category(ch) in ("Zs", "Zl", "Zp") else ch)
             text = "".join(out)
@@ -152,7 +167,7 @@ class BertNormalizer(Normalizer):
             text = "".join(f" {ch} " if _is_cjk(ord(ch)) else ch for ch in text)
         strip = self.strip_accents if self.strip_accents is not None else self.lowercase
         if strip:
-            text = "".join(ch for ch in unicodedata.normalize("NFD", text) if unicodedata.category(ch) != "Mn")
+            text = "".join(ch for ch in unicodedata.normalize("NFD", text) if not hf_unicode.contains(hf_unicode.NONSPACING, ord(ch)))
         if self.lowercase:
             text = lowercase_chars(text)
         return text

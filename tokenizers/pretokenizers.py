@@ -15,11 +15,15 @@ from typing import Any
 import regex
 
 from corpuskit.tokenizers.bytelevel import bytes_to_chars
+from corpuskit.tokenizers.hf_unicode import PUNCTUATION, regex_class
 
 GPT2_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
 GPT4_PATTERN = r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
-_ASCII_PUNCT = r"!-/:-@\[-`{-~"
-_BERT_RE = regex.compile(rf"[^\p{{White_Space}}\p{{P}}{_ASCII_PUNCT}]+|[\p{{P}}{_ASCII_PUNCT}]")
+
+# BERT's split: runs of non-space non-punctuation, and each punctuation character alone, with
+# HF's punctuation class (an older Unicode version than the regex module's \p{P}; see hf_unicode).
+_HF_PUNCT = regex_class(PUNCTUATION)
+_BERT_RE = regex.compile(rf"[^\p{{White_Space}}{_HF_PUNCT}]+|[{_HF_PUNCT}]")
 _WHITESPACE_RE = regex.compile(r"\w+|[^\w\s]+")
 _WHITESPACE_SPLIT_RE = regex.compile(r"\S+")
 

@@ -61,6 +61,14 @@ def _model_from_hf(obj: dict[str, Any], where: str) -> Any:
     raise ValueError(f"{where}: unsupported model type {kind!r} (supported: BPE, WordPiece, Unigram)")
 
 
+
+def _alternation(tokens: dict[str, int]) -> regex.Pattern | None:
+    """One regex matching any of `tokens`, longest first (leftmost-longest); None for none."""
+    if not tokens:
+        return None
+    alternatives = sorted(tokens, key=len, reverse=True)
+    return regex.compile("(" + "|".join(regex.escape(a) for a in alternatives) + ")")
+
 class Tokenizer(Model):
     """Text <-> ids with a trained model; `save`/`load` use Hugging Face's tokenizer.json."""
 
@@ -85,11 +93,10 @@ class Tokenizer(Model):
         self._added = {t.content: t.id for t in self.added_tokens}
         self._special_ids = {t.id for t in self.added_tokens if t.special}
         self._id_to_added = {t.id: t.content for t in self.added_tokens}
-        if self.added_tokens:
-            alternatives = sorted(self._added, key=len, reverse=True)
-            self._added_re: regex.Pattern | None = regex.compile("(" + "|".join(regex.escape(a) for a in alternatives) + ")")
-        else:
-            self._added_re = None
+        self._added_re = _alternation(self._added)
+        # With split_special_tokens=True only the non-special added tokens are matched (as HF's encode_special_tokens).
+        self._plain_added = {t.content: t.id for t in self.added_tokens if not t.special}
+        self._plain_added_re = _alternation(self._plain_added)
 
     # -- vocabulary --------------------------------------------------------------------------
 
@@ -113,13 +120,14 @@ class Tokenizer(Model):
 
     # -- encoding ----------------------------------------------------------------------------
 
-    def _segments(self, text: str) -> list[tuple[str, int, bool]]:
+    def _segments(self, text: str, split_special_tokens: bool = False) -> list[tuple[str, int, bool]]:
         """(piece, start, is_added_token) in text order; empty pieces dropped."""
-        if self._added_re is None:
+        pattern = self._plain_added_re if split_special_tokens else self._added_re
+        if pattern is None:
             return [(text, 0, False)] if text else []
         out = []
         pos = 0
-        for i, part in enumerate(self._added_re.split(text)):
+        for i, part in enumerate(pattern.split(text)):
             if part:
                 out.append((part, pos, i % 2 == 1))
             pos += len(part)
@@ -136,18 +144,22 @@ class Tokenizer(Model):
             return [p for p, _, _ in pre.split_offsets(segment, first)]
         return pre.split_raw(segment)
 
-    def encode(self, text: str, add_special_tokens: bool = True) -> list[int]:
+    def encode(self, text: str, add_special_tokens: bool = True, split_special_tokens: bool = False) -> list[int]:
         """Token ids of `text` (special tokens of the post-processor added unless told not to).
 
+        A special token's text inside `text` becomes that token's id (as in HF), unless
+        `split_special_tokens=True`: then it is encoded as ordinary text (HF's
+        `encode_special_tokens`), so byte-level BPE round-trips every string.
         A lone surrogate is a ValueError naming its index; NUL and every other code point encode.
         """
         if not text.isascii():
             check_text(text)
-        if self._added_re is None or self._added_re.search(text) is None:
+        pattern = self._plain_added_re if split_special_tokens else self._added_re
+        if pattern is None or pattern.search(text) is None:
             ids = self._word_ids(self._words(text, True))
         else:
             ids = []
-            for segment, start, added in self._segments(text):
+            for segment, start, added in self._segments(text, split_special_tokens):
                 if added:
                     ids.append(self._added[segment])
                 else:
@@ -188,15 +200,16 @@ class Tokenizer(Model):
         """Token strings of `text` (no post-processor tokens)."""
         return [self.id_to_token(i) or "" for i in self.encode(text, add_special_tokens=False)]
 
-    def encode_batch(self, texts: Sequence[str], add_special_tokens: bool = True, workers: int = 1) -> list[list[int]]:
+    def encode_batch(self, texts: Sequence[str], add_special_tokens: bool = True, workers: int = 1, split_special_tokens: bool = False) -> list[list[int]]:
         """Encode many texts; with workers > 1, chunks run in threads (numba and regex release the GIL).
 
         Plain byte-level BPE (GPT-2 split, no normalizer) runs in one numba pass per chunk of texts.
+        `split_special_tokens` as in `encode`.
         """
         texts = list(texts)
         if self._fast_possible(add_special_tokens):
-            return self._encode_batch_fast(texts, add_special_tokens, workers)
-        encode = self._batch_encoder(add_special_tokens, concurrent=workers > 1)
+            return self._encode_batch_fast(texts, add_special_tokens, workers, split_special_tokens=split_special_tokens)
+        encode = self._batch_encoder(add_special_tokens, concurrent=workers > 1, split_special_tokens=split_special_tokens)
         if workers <= 1 or len(texts) < 64:
             return [encode(t) for t in texts]
         size = (len(texts) + workers * 4 - 1) // (workers * 4)
@@ -223,10 +236,10 @@ class Tokenizer(Model):
         post = self.post_processor
         return self._fast_ok and (post is None or not add_special_tokens or not (post.prefix or post.suffix))
 
-    def _encode_batch_fast(self, texts: list[str], add_special_tokens: bool, workers: int, chunk: int = 20_000) -> list[list[int]]:
+    def _encode_batch_fast(self, texts: list[str], add_special_tokens: bool, workers: int, chunk: int = 20_000, split_special_tokens: bool = False) -> list[list[int]]:
         from corpuskit.tokenizers.fast_bytelevel import FastByteLevelEncoder
 
-        added = list(self._added)
+        added = list(self._plain_added if split_special_tokens else self._added)
         special: set[int] = set()
         if added:
             joined = "".join(texts)
@@ -264,10 +277,10 @@ class Tokenizer(Model):
         for i, ids in zip(plain, flat):  # type: ignore[arg-type]
             results[i] = ids
         for i in special:
-            results[i] = self.encode(texts[i], add_special_tokens)
+            results[i] = self.encode(texts[i], add_special_tokens, split_special_tokens)
         return results
 
-    def _batch_encoder(self, add_special_tokens: bool, concurrent: bool = False) -> Callable[[str], list[int]]:
+    def _batch_encoder(self, add_special_tokens: bool, concurrent: bool = False, split_special_tokens: bool = False) -> Callable[[str], list[int]]:
         """`encode`, specialised when the pipeline is a plain regex split (the common byte-level case)."""
         pre = self.pre_tokenizer
         post = self.post_processor
@@ -278,11 +291,11 @@ class Tokenizer(Model):
             and (post is None or not add_special_tokens or not (post.prefix or post.suffix))
         )
         if not plain:
-            return lambda text: self.encode(text, add_special_tokens)
+            return lambda text: self.encode(text, add_special_tokens, split_special_tokens)
         pattern = pre._re if isinstance(pre, ByteLevel) else pre.compiled  # type: ignore[union-attr]
         findall = pattern.findall
         cache = self.model._caches[self._map_word is not None]
-        added = list(self._added)
+        added = list(self._plain_added if split_special_tokens else self._added)
         slow = self.encode
 
         def encode(text: str) -> list[int]:
@@ -290,7 +303,7 @@ class Tokenizer(Model):
                 check_text(text)
             for token in added:
                 if token in text:
-                    return slow(text, add_special_tokens)
+                    return slow(text, add_special_tokens, split_special_tokens)
             words = findall(text, concurrent=True) if concurrent else findall(text)
             try:
                 return [i for w in words for i in cache[w][0]]

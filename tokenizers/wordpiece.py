@@ -66,9 +66,9 @@ class WordPieceModel:
 
     @classmethod
     def from_hf(cls, obj: dict[str, Any], where: str = "model") -> "WordPieceModel":
-        if not isinstance(obj.get("vocab"), dict):
-            raise ValueError(f"{where}: WordPiece needs a 'vocab' object")
-        return cls(obj["vocab"], obj.get("unk_token", "[UNK]"), obj.get("continuing_subword_prefix", "##"), int(obj.get("max_input_chars_per_word", 100)))
+        from corpuskit.tokenizers.vocab_check import check_vocab
+
+        return cls(check_vocab(obj.get("vocab"), where), obj.get("unk_token", "[UNK]"), obj.get("continuing_subword_prefix", "##"), int(obj.get("max_input_chars_per_word", 100)))
 
 
 def train_wordpiece(

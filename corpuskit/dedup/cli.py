@@ -89,6 +89,9 @@ def dedup(
     info = {**params, "bands": step.bands, "rows": step.rows, "input_documents": docs["input"], "removed": removed, "errored": docs["errored"]}
     write_manifest(out, summary["files"], {"summary": "_run/summary.json", "dedup": info})
     skipped = f", {docs['errored']} unreadable records skipped" if docs["errored"] else ""
+    for reason, count in sorted(summary["errored"].items()):
+        example = summary.get("error_examples", {}).get(reason, "")
+        click.echo(f"skipped {count} record(s), {reason}" + (f"; first: {example}" if example else ""), err=True)
     click.echo(
         f"{docs['input']} documents, {removed} near-duplicates removed, {docs['kept']} kept in {out}{skipped} "
         f"(bands={step.bands}, rows={step.rows})"

@@ -115,5 +115,20 @@ def validate_cmd(config: str) -> None:
         shards = list_shards(cfg)
     except (ValueError, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from None
+    unreadable = _without_reader(cfg, shards)
+    if unreadable:
+        listed = "\n  ".join(unreadable[:20]) + (f"\n  ... and {len(unreadable) - 20} more" if len(unreadable) > 20 else "")
+        if cfg.on_error == "raise":
+            raise click.ClickException(f"{len(unreadable)} input file(s) have no reader (on_error: raise would stop the run):\n  {listed}")
+        click.echo(f"warning: {len(unreadable)} input file(s) have no reader; each will be counted as errored (read: no_reader):\n  {listed}", err=True)
     executor = ", ".join([cfg.executor] + [f"{k}={v}" for k, v in cfg.executor_params.items()])
     click.echo(f"ok: {len(shards)} input shard(s), {len(cfg.steps)} step(s): {', '.join(s.label for s in cfg.steps) or 'none'}; executor {executor}")
+
+
+def _without_reader(cfg, shards: list[str]) -> list[str]:
+    """The input files no reader claims by name (none when the config names its reader)."""
+    if cfg.reader is not None:
+        return []
+    from corpuskit.readers.base import has_reader
+
+    return [shard for shard in shards if not has_reader(shard)]

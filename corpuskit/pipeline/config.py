@@ -133,7 +133,12 @@ def parse_config(raw: Any, base: Path, where: str = "config", overrides: dict[st
         raise ConfigError(f"{where}: output.dir must be a path")
     writer = output.get("writer", "jsonl")
     writer_options = _mapping(output.get("options", {}), f"{where}: output.options")
-    _params(_plugin("writers", writer, f"{where}: output.writer"), writer_options, f"{where}: output.options (writer {writer!r})")
+    writer_class = _plugin("writers", writer, f"{where}: output.writer")
+    _params(writer_class, writer_options, f"{where}: output.options (writer {writer!r})")
+    try:
+        writer_class(**writer_options)  # values beyond their types (max_docs: 0, max_bytes: -1), before any work
+    except ValueError as exc:
+        raise ConfigError(f"{where}: output.options (writer {writer!r}): {exc}") from None
 
     kind, executor_params, settings = _executor(raw, where, overrides or {})
     on_error = settings.get("on_error", "skip")

@@ -43,7 +43,8 @@ def reader_for(path: str | Path, options: dict[str, Any] | None = None) -> Reade
     """Build the reader whose `suffixes` match `path` (longest suffix wins), with `options`.
 
     Only the options the reader accepts are passed on, so one option set (say `text_field`)
-    can serve mixed inputs.
+    can serve mixed inputs. A file no reader claims gets a `NoReader`, whose one record is an
+    errored `no_reader` Rejected naming the file.
     """
     name = strip_compression(Path(path).name)
     best: tuple[int, Any] | None = None
@@ -57,8 +58,35 @@ def reader_for(path: str | Path, options: dict[str, Any] | None = None) -> Reade
             if name.endswith(suffix) and (best is None or len(suffix) > best[0]):
                 best = (len(suffix), cls)
     if best is None:
-        raise CorpusError(f"{path}: no reader for this file name; pass a reader name explicitly")
+        return NoReader()
     return build_reader(best[1], options or {}, strict=False)
+
+
+class NoReader(Reader):
+    """What `reader_for` gives a file no reader claims (a README.md in a WARC folder): it
+    yields one errored `no_reader` Rejected, so the file is counted (or, under
+    on_error='raise', stops the run naming it) like any other unreadable input."""
+
+    name = "no_reader"
+
+    def read(self, path: str) -> Iterator[Document | Rejected]:
+        known = ", ".join(sorted({s for cls in _reader_classes() for s in getattr(cls, "suffixes", ())}))
+        yield Rejected(str(path), "no_reader", f"no reader for this file name (known: {known}); pass a reader name explicitly")
+
+
+def has_reader(path: str | Path) -> bool:
+    """Whether some registered reader claims `path` by its name."""
+    return not isinstance(reader_for(path), NoReader)
+
+
+def _reader_classes() -> list[type]:
+    classes = []
+    for plugin in registry.plugins("readers").values():
+        try:
+            classes.append(plugin.load())
+        except registry.PluginError:
+            continue
+    return classes
 
 
 def build_reader(cls: type[Reader], options: dict[str, Any], strict: bool = True) -> Reader:

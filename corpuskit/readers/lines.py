@@ -17,7 +17,7 @@ def looks_binary(path: str) -> bool:
     try:
         with open_binary(path) as handle:
             head = handle.read(_BINARY_PROBE_BYTES)
-    except (OSError, EOFError):
+    except Exception:  # noqa: BLE001 - each codec has its own errors
         return False  # a broken compressed stream is reported while reading, with its line
     if not head:
         return False
@@ -30,8 +30,10 @@ def looks_binary(path: str) -> bool:
 def numbered_lines(path: str) -> Iterator[tuple[int, str] | Rejected]:
     """Yield (line number, line without its newline); a binary file or a broken stream yields a Rejected.
 
-    A truncated gzip/zstd/bz2 stream keeps the lines read before the break and ends with a
-    Rejected naming the line where it broke, so no document is silently lost.
+    A cut gzip/zstd/bz2/xz stream keeps the complete lines read before the break (a partial
+    last line is dropped, never passed on as a document) and ends with one errored Rejected,
+    `truncated` (the stream ended early) or `corrupt_file` (bad compressed data), naming the
+    line where it broke and the last complete one.
     """
     if looks_binary(path):
         yield Rejected(path, "binary_file", "NUL or control bytes in the first 8 KiB; not a text file")
@@ -42,4 +44,11 @@ def numbered_lines(path: str) -> Iterator[tuple[int, str] | Rejected]:
             for lineno, line in enumerate(handle, 1):
                 yield lineno, line.rstrip("\r\n")
     except Exception as exc:  # noqa: BLE001 - gzip/bz2/lzma/zstd each raise their own error types
-        yield Rejected(f"{path}:{lineno + 1}", "truncated_or_corrupt_file", f"{type(exc).__name__}: {exc}")
+        yield broken_stream(f"{path}:{lineno + 1}", exc, f"line {lineno}" if lineno else "none")
+
+
+def broken_stream(where: str, exc: BaseException, last_good: str) -> Rejected:
+    """The Rejected for a stream that broke while reading: `truncated` for an early end (EOFError),
+    `corrupt_file` otherwise; `last_good` names the last complete line or record."""
+    reason = "truncated" if isinstance(exc, EOFError) else "corrupt_file"
+    return Rejected(where, reason, f"last complete record: {last_good}; {type(exc).__name__}: {exc}")

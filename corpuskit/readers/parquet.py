@@ -14,7 +14,9 @@ class ParquetReader(Reader):
     """Reads `text_field` (and `id_field` if present) in batches of `batch_size` rows.
 
     A `metadata` column holding JSON text (what our Parquet writer stores) is parsed back.
-    Memory: one batch. A file that is not Parquet, or a missing text column, is one Rejected.
+    Memory: one batch. A file that is not Parquet, or a missing text column, is one Rejected; a
+    corrupt row group costs only its own unread rows, each an errored `corrupt_row_group` naming
+    the file, row and row group (the other groups are still read).
     """
 
     name = "parquet"
@@ -40,23 +42,32 @@ class ParquetReader(Reader):
         stem = Path(path).name
         columns = [c for c in (self.text_field, self.id_field, "metadata") if c in names]
         row = 0
-        try:
-            for batch in parquet.iter_batches(batch_size=self.batch_size, columns=columns):
-                data = batch.to_pydict()
-                texts = data[self.text_field]
-                ids = data.get(self.id_field, [None] * len(texts))
-                metas = data.get("metadata", [None] * len(texts))
-                for text, doc_id, meta in zip(texts, ids, metas):
-                    row += 1
-                    where = f"{path}#row{row}"
-                    if not isinstance(text, str):
-                        yield Rejected(where, "text_not_a_string", f"{self.text_field!r} is {type(text).__name__}")
-                        continue
-                    metadata = _metadata(meta)
-                    metadata.setdefault("location", where)
-                    yield Document(id=str(doc_id) if doc_id is not None else f"{stem}#row{row}", text=text, metadata=metadata)
-        except Exception as exc:  # noqa: BLE001 - a corrupt page surfaces mid-iteration
-            yield Rejected(f"{path}#row{row + 1}", "truncated_or_corrupt_file", f"{type(exc).__name__}: {exc}")
+        for group in range(parquet.num_row_groups):
+            group_rows = parquet.metadata.row_group(group).num_rows
+            first = row
+            try:
+                for batch in parquet.iter_batches(batch_size=self.batch_size, columns=columns, row_groups=[group]):
+                    data = batch.to_pydict()
+                    texts = data[self.text_field]
+                    ids = data.get(self.id_field, [None] * len(texts))
+                    metas = data.get("metadata", [None] * len(texts))
+                    for text, doc_id, meta in zip(texts, ids, metas):
+                        row += 1
+                        yield self._document(path, stem, row, text, doc_id, meta)
+            except Exception as exc:  # noqa: BLE001 - a corrupt page surfaces mid-iteration
+                # The other row groups are independent: lose only this one's unread rows, each counted.
+                detail = f"row group {group} (rows {first + 1}-{first + group_rows}) is unreadable: {type(exc).__name__}: {exc}"
+                for lost in range(row + 1, first + group_rows + 1):
+                    yield Rejected(f"{path}#row{lost}", "corrupt_row_group", detail)
+                row = first + group_rows
+
+    def _document(self, path: str, stem: str, row: int, text: object, doc_id: object, meta: object) -> Document | Rejected:
+        where = f"{path}#row{row}"
+        if not isinstance(text, str):
+            return Rejected(where, "text_not_a_string", f"{self.text_field!r} is {type(text).__name__}")
+        metadata = _metadata(meta)
+        metadata.setdefault("location", where)
+        return Document(id=str(doc_id) if doc_id is not None else f"{stem}#row{row}", text=text, metadata=metadata)
 
 
 def _metadata(value: object) -> dict:

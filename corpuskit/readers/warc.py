@@ -3,6 +3,7 @@ our boilerplate pass (corpuskit.readers.extract)."""
 
 from __future__ import annotations
 
+import io
 import json
 import tempfile
 import zlib
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 from corpuskit.document import Document, Rejected
+from corpuskit.files import COMPRESSION_SUFFIXES, open_binary
 from corpuskit.readers.base import Reader
 from corpuskit.readers.extract import BoilerplatePass, HostChrome, extract_main_text
 
@@ -29,7 +31,10 @@ class WarcReader(Reader):
     learns which short lines repeat on many pages of one host, the second yields the pages
     without them. `main_content=False` keeps all text. Skipped and counted:
     `warc_revisit`, `warc_not_200`, `warc_not_html`, `warc_no_text`. A truncated or malformed
-    record ends the file with `warc_truncated` (errored), naming the byte offset. URL, crawl
+    record ends the file with `warc_truncated` (errored, counted once), naming the byte offset;
+    a cut `.gz`, `.zst`, `.bz2` or `.xz` stream is detected even where it ends between records
+    (gzip offsets are those of the compressed file, as fastwarc reports them; other compressions
+    are decompressed here and their offsets count decompressed bytes). URL, crawl
     date, WARC record id and HTTP status go to metadata. Memory: one record (with
     `host_chrome`, plus 8 bytes per distinct short line and page of each host).
     """
@@ -70,17 +75,23 @@ class WarcReader(Reader):
 
         wanted = WarcRecordType.response | WarcRecordType.resource | WarcRecordType.conversion | WarcRecordType.revisit
         offset = 0
-        with open(path, "rb") as raw:
+        last: Document | Rejected | None = None
+        with _CheckedStream(path) as stream:
             try:
-                for record in ArchiveIterator(raw, record_types=wanted, parse_http=True):
+                for record in ArchiveIterator(stream, record_types=wanted, parse_http=True):
                     offset = record.stream_pos
-                    yield self._record(record, f"{path}@{offset}", WarcRecordType, min_chars)
+                    last = self._record(record, f"{path}@{offset}", WarcRecordType, min_chars)
+                    yield last
             except Exception as exc:  # noqa: BLE001 - fastwarc reports broken input as OSError and others
                 yield Rejected(f"{path}@{offset}", "warc_truncated", f"record after offset {offset}: {exc}")
                 return
-        if not path.endswith((".gz", ".zst", ".lz4")) and not _ends_like_a_record(path):
+            problem = stream.finish()
+        if problem is None and not path.endswith(COMPRESSION_SUFFIXES) and not _ends_like_a_record(path):
             # fastwarc stops quietly when the file ends inside a record's header.
-            yield Rejected(f"{path}@{offset}", "warc_truncated", "the file ends inside a record (no closing blank line)")
+            problem = "the file ends inside a record (no closing blank line)"
+        if problem is not None and not (isinstance(last, Rejected) and last.reason == "warc_truncated"):
+            # A record already reported as cut is this same break: count it once.
+            yield Rejected(f"{path}@{offset}", "warc_truncated", f"after the record at offset {offset}: {problem}")
 
     def _record(self, record, where: str, types, min_chars: int) -> Document | Rejected:
         url = (record.headers.get("WARC-Target-URI") or "").strip("<>")
@@ -137,6 +148,71 @@ class WarcReader(Reader):
 
 def _host(url: str) -> str:
     return urlsplit(url).netloc.lower()
+
+
+class _CheckedStream(io.RawIOBase):
+    """What fastwarc reads, remembering whether the file ended early.
+
+    `.gz` files pass through as they are (fastwarc decompresses them and reports compressed
+    offsets) while a zlib decompressor follows along member by member, so a file cut between
+    or inside members is noticed: one more decompression pass, cheap beside HTML extraction.
+    `.zst`/`.bz2`/`.xz` are decompressed here; their truncation error ends the stream quietly
+    for fastwarc (so it still yields every complete record) and is reported by `finish`.
+    """
+
+    def __init__(self, path: str) -> None:
+        self._gzip = path.endswith(".gz")
+        self._inner = open(path, "rb") if self._gzip or not path.endswith(COMPRESSION_SUFFIXES) else open_binary(path)
+        self._member = zlib.decompressobj(wbits=31) if self._gzip else None
+        self._member_started = False
+        self._problem: str | None = None
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        if self._problem is not None:
+            return 0
+        try:
+            data = self._inner.read1(len(buffer))  # read1: what was decoded before a break is not lost
+        except Exception as exc:  # noqa: BLE001 - EOFError, zstd/lzma/bz2 errors
+            self._problem = f"{type(exc).__name__}: {exc}"
+            return 0
+        if self._gzip:
+            self._follow(data)
+        buffer[: len(data)] = data
+        self._position += len(data)
+        return len(data)
+
+    def _follow(self, data: bytes) -> None:
+        try:
+            while data:
+                self._member_started = True
+                self._member.decompress(data)
+                if not self._member.eof:
+                    return
+                data = self._member.unused_data
+                self._member = zlib.decompressobj(wbits=31)
+                self._member_started = False
+        except zlib.error as exc:
+            self._problem = f"corrupt gzip data: {exc}"
+
+    def finish(self) -> str | None:
+        """Read what fastwarc left unread, then say what was wrong with the stream, if anything."""
+        while self._problem is None and self.readinto(bytearray(1 << 16)):
+            pass
+        if self._problem is None and self._gzip and self._member_started:
+            self._problem = "gzip stream ended inside a member (the file is truncated)"
+        return self._problem
+
+    def close(self) -> None:
+        if not self.closed:
+            self._inner.close()
+        super().close()
 
 
 def _ends_like_a_record(path: str) -> bool:

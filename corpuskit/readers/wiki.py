@@ -48,7 +48,9 @@ class WikiDumpReader(Reader):
                     pages += 1
                     yield self._page(element, path, pages, filter_wiki)
                     element.clear()
-        except Exception as exc:  # noqa: BLE001 - XML syntax errors, truncated bz2 streams
+        except EOFError as exc:  # a cut .bz2/.gz/.xz/.zst stream
+            yield Rejected(f"{path}#page{pages + 1}", "truncated", f"last complete page: {pages}; {type(exc).__name__}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - XML syntax errors, corrupt compressed data
             yield Rejected(f"{path}#page{pages + 1}", "malformed_xml", f"{type(exc).__name__}: {exc}")
 
     def _page(self, page, path: str, number: int, filter_wiki) -> Document | Rejected:

@@ -38,8 +38,15 @@ class Writer(ABC):
     extension: ClassVar[str] = ""
 
     def __init__(self, max_docs: int | None = None, max_bytes: int | str | None = None) -> None:
+        if max_docs is not None and max_docs < 1:
+            raise ValueError(f"max_docs must be at least 1 document per file, not {max_docs}")
+        try:
+            self.max_bytes = parse_size(max_bytes)
+        except ValueError as exc:
+            raise ValueError(f"max_bytes: {exc}") from None
+        if self.max_bytes is not None and self.max_bytes < 1:
+            raise ValueError(f"max_bytes must be a positive size, not {max_bytes!r}")
         self.max_docs = max_docs
-        self.max_bytes = parse_size(max_bytes)
 
     def write_all(self, docs: Iterable[Document], directory: str | Path, prefix: str) -> list[dict[str, Any]]:
         """Consume `docs`, write them, return [{'path', 'documents', 'bytes'}] for each file.

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from corpuskit.document import Document
+from corpuskit.document import CorpusError, Document
 from corpuskit.files import atomic_write
 from corpuskit.writers.base import Writer
 
@@ -20,6 +20,8 @@ def encode_record(doc: Document) -> bytes:
         return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
     except UnicodeEncodeError:
         return (json.dumps(record, ensure_ascii=True) + "\n").encode("ascii")
+    except (TypeError, ValueError) as exc:  # a step stored a value JSON cannot hold
+        raise CorpusError(f"{doc.metadata.get('location', doc.id)}: record {doc.id!r} cannot be written as JSON ({exc})") from exc
 
 
 class JsonlWriter(Writer):

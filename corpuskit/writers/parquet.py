@@ -6,14 +6,19 @@ import json
 from pathlib import Path
 from typing import Any
 
-from corpuskit.document import Document
+from corpuskit.document import CorpusError, Document
 from corpuskit.files import atomic_write
 from corpuskit.writers.base import Writer
 
 
 class ParquetWriter(Writer):
     """Writes row groups of `batch_size` documents; metadata is stored as JSON text so that
-    documents with different metadata keys share one schema."""
+    documents with different metadata keys share one schema.
+
+    Arrow strings must be valid UTF-8, so no value of one record can abort a run: lone
+    surrogates (invalid input bytes kept by the readers) become U+FFFD in the text, a `\\udcxx`
+    escape in the id, and JSON escapes in the metadata (lossless, as the JSONL writer does).
+    """
 
     name = "parquet"
     extension = ".parquet"
@@ -43,9 +48,9 @@ class ParquetWriter(Writer):
                 batch: dict[str, list[str]] = {"id": [], "text": [], "metadata": []}
                 while doc is not None:
                     text = doc.text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-                    batch["id"].append(doc.id)
+                    batch["id"].append(storable_id(doc.id))
                     batch["text"].append(text)
-                    batch["metadata"].append(json.dumps(doc.metadata, ensure_ascii=False))
+                    batch["metadata"].append(metadata_json(doc))
                     count += 1
                     size += len(text.encode("utf-8"))
                     doc = next(rest, None)
@@ -57,3 +62,37 @@ class ParquetWriter(Writer):
                 if batch["id"]:
                     out.write_table(pa.table(batch, schema=schema))
         return count, size, doc
+
+
+def storable_id(value: str) -> str:
+    """The id as valid UTF-8: lone surrogates written as backslash escapes ('a\\udce9')."""
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def metadata_json(doc: Document) -> str:
+    """Metadata as JSON text; strings with lone surrogates are \\u-escaped (read back unchanged).
+
+    A value JSON cannot hold (a set, bytes, an object) is an error naming the record and key.
+    """
+    try:
+        text = json.dumps(doc.metadata, ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        bad = next((k for k, v in doc.metadata.items() if not _jsonable(v)), "?")
+        raise CorpusError(f"{doc.metadata.get('location', doc.id)}: metadata {bad!r} cannot be written as JSON ({exc})") from exc
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return json.dumps(doc.metadata, ensure_ascii=True)
+
+
+def _jsonable(value: object) -> bool:
+    try:
+        json.dumps(value)
+        return True
+    except (TypeError, ValueError):
+        return False

@@ -17,6 +17,8 @@ import gzip
 import logging
 import lzma
 import os
+import zlib
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO
@@ -25,6 +27,7 @@ import numpy as np
 
 from corpuskit.document import CorpusError
 from corpuskit.files import atomic_write, open_text
+from corpuskit.modelfile import ModelFileError
 from corpuskit.lm.ngram.model import NGramModel
 from corpuskit.lm.ngram.vocab import SPECIALS, to_bytes
 
@@ -214,6 +217,8 @@ def _read_arpa_fast(path: str) -> NGramModel | None:
         node_order[before:n_nodes] = k
     if n_nodes != total:
         raise _Decline("node count")
+    if np.isnan(prob).any() or (prob > 0).any() or np.isnan(backoff).any():
+        raise _Decline("a probability > 0 or a NaN")
     return NGramModel.from_nodes(words, order, parent, word, node_order, prob, backoff, None, {"source": Path(path).name})
 
 
@@ -242,7 +247,7 @@ def read_arpa_lines(path: str | Path) -> NGramModel:
         if order and seen != declared[order - 1]:
             raise fail(f"\\data\\ declares ngram {order}={declared[order - 1]} but the \\{order}-grams: section has {seen}")
 
-    with open_text(path) as handle:
+    with _CheckedLines(path) as handle:
         for lineno, line in enumerate(handle, start=1):
             line = line.rstrip("\r\n")
             if section == "start":
@@ -298,6 +303,8 @@ def read_arpa_lines(path: str | Path) -> NGramModel:
                 raise fail(f"expected numbers for probability and backoff, got {line!r}") from None
             if order == len(declared) and extra:
                 raise fail("the highest order has no backoff column")
+            if not p <= 0.0 or b != b:  # NaN fails both comparisons
+                raise ModelFileError(f"{path}:{lineno}", "a log10 probability <= 0 and a numeric backoff", repr(line))
             seen += 1
             if order == 1:
                 w = gram[0]
@@ -351,3 +358,27 @@ def _add_unigrams(unigram_prob, words, parent, word, node_order, prob, backoff) 
         node_order.append(1)
         prob.append(p)
         backoff.append(b)
+
+
+class _CheckedLines:
+    """The lines of an ARPA file (compressed too); a cut or damaged stream is a ModelFileError
+    naming the file and the last line read, not a bare EOFError."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.handle = open_text(path)
+
+    def __enter__(self) -> "_CheckedLines":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.handle.close()
+
+    def __iter__(self) -> Iterator[str]:
+        count = 0
+        try:
+            for count, line in enumerate(self.handle, start=1):
+                yield line
+        except (EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
+            found = f"a file that breaks after line {count} (truncated or damaged: {type(exc).__name__}: {exc})"
+            raise ModelFileError(self.path, "an ARPA file", found) from None

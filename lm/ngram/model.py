@@ -294,17 +294,30 @@ class NGramModel(KenLMQueries):
     @classmethod
     def load(cls, path: str | Path) -> "NGramModel":
         """Read an ARPA file (.arpa, .arpa.gz, ...) or a native .npz model."""
+        from corpuskit.modelfile import ModelFileError
+
         with open(path, "rb") as handle:
             magic = handle.read(4)
+        if not magic:
+            raise ModelFileError(path, "an n-gram model (ARPA or .npz)", "an empty file")
         if magic != b"PK\x03\x04":
             from corpuskit.lm.ngram.arpa import read_arpa
 
             return read_arpa(path)
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(bytes(data["meta"]).decode())
-            if meta.get("format") != NATIVE_FORMAT:
-                raise CorpusError(f"{path}: not a corpuskit n-gram model (format {meta.get('format')!r})")
-            return cls(meta["words"], meta["order"], data["parent"], data["word"], data["prob"], data["backoff"], data["offsets"], meta["meta"])
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                meta = json.loads(bytes(data["meta"]).decode())
+                if meta.get("format") != NATIVE_FORMAT:
+                    raise CorpusError(f"{path}: not a corpuskit n-gram model (format {meta.get('format')!r})")
+                arrays = {name: data[name] for name in ("parent", "word", "prob", "backoff", "offsets")}
+        except CorpusError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - zipfile, zlib, numpy and json each fail their own way on damage
+            raise ModelFileError(path, "a corpuskit n-gram model (.npz)", f"a damaged or truncated file ({type(exc).__name__}: {exc})") from None
+        prob, backoff = arrays["prob"], arrays["backoff"]
+        if np.isnan(prob).any() or (prob > 0).any() or np.isnan(backoff).any():
+            raise ModelFileError(path, "log10 probabilities <= 0 and numeric backoffs", "a probability > 0 or a NaN")
+        return cls(meta["words"], meta["order"], arrays["parent"], arrays["word"], prob, backoff, arrays["offsets"], meta["meta"])
 
 
 __all__ = ["ARPA_SUFFIXES", "EOS_ID", "Evaluation", "NGramModel"]

@@ -135,7 +135,7 @@ def test_malformed_and_unknown_files_are_model_file_errors(tmp_path: Path) -> No
     assert "found a JSON list without a 'model' object" in error("nomodel.json", "[1, 2]")
     assert "missing from the vocabulary" in error("badmerge.json", json.dumps({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a b"]}}))
     assert "found pre_tokenizer: unsupported pre-tokenizer type 'Digits'" in error("badpre.json", json.dumps({"pre_tokenizer": {"type": "Digits"}, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}))
-    assert "a malformed part (TypeError" in error("badvocab.json", json.dumps({"model": {"type": "BPE", "vocab": 7, "merges": []}}))
+    assert "model.vocab: expected a JSON object of token: id, found a JSON number" in error("badvocab.json", json.dumps({"model": {"type": "BPE", "vocab": 7, "merges": []}}))
     with pytest.raises(ModelFileError, match="no such file"):
         Tokenizer.load(tmp_path / "absent.json")
     merges = tmp_path / "merges.txt"
