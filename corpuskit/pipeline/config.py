@@ -133,7 +133,12 @@ def parse_config(raw: Any, base: Path, where: str = "config", overrides: dict[st
         raise ConfigError(f"{where}: output.dir must be a path")
     writer = output.get("writer", "jsonl")
     writer_options = _mapping(output.get("options", {}), f"{where}: output.options")
-    _params(_plugin("writers", writer, f"{where}: output.writer"), writer_options, f"{where}: output.options (writer {writer!r})")
+    writer_cls = _plugin("writers", writer, f"{where}: output.writer")
+    _params(writer_cls, writer_options, f"{where}: output.options (writer {writer!r})")
+    try:
+        writer_cls(**writer_options)  # value checks (chunk stride <= window, ...) before any work
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: output.options (writer {writer!r}): {exc}") from None
 
     kind, executor_params, settings = _executor(raw, where, overrides or {})
     on_error = settings.get("on_error", "skip")
