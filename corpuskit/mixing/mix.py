@@ -41,7 +41,7 @@ def temperature_quotas(counts: dict[str, int], temperature: float, target: int) 
     """Documents to keep per language: ∝ n_l^(1/T), none above n_l, summing to min(target, total).
 
     Water-filling: languages whose share exceeds what they have keep everything and the rest
-    of the target is shared among the others by their weights. {'en': 900, 'fr': 100}, T=1,
+    of the target is shared among the others by their weights (`whole_quotas` rounds them). {'en': 900, 'fr': 100}, T=1,
     target 500 -> {'en': 450, 'fr': 50}. O(languages^2) at worst.
     """
     weights = {lang: float(n) ** (1.0 / temperature) for lang, n in counts.items() if n > 0}
@@ -60,6 +60,21 @@ def temperature_quotas(counts: dict[str, int], temperature: float, target: int) 
             remaining -= counts[lang]
         open_langs -= full
     return quotas
+
+
+def whole_quotas(quotas: dict[str, float], counts: dict[str, int]) -> dict[str, int]:
+    """Quotas rounded to whole documents with the same total (largest remainders first, ties by
+    language), never above a language's count: {'a': 1.5, 'b': 1.5} -> {'a': 2, 'b': 1}."""
+    whole = {lang: int(q + 1e-9) for lang, q in quotas.items()}
+    missing = int(round(sum(quotas.values()))) - sum(whole.values())
+    by_remainder = sorted(quotas, key=lambda lang: (-(quotas[lang] - whole[lang]), lang))
+    for lang in by_remainder:
+        if missing <= 0:
+            break
+        if whole[lang] < counts[lang]:
+            whole[lang] += 1
+            missing -= 1
+    return whole
 
 
 class TemperatureMix(GlobalStep):
@@ -133,12 +148,12 @@ class TemperatureMix(GlobalStep):
         counts = {lang: int(h.sum()) for lang, h in totals.items()}
         total = sum(counts.values())
         target = self.target_documents if self.target_documents is not None else int(round(self.fraction * total))
-        quotas = temperature_quotas(counts, self.temperature, target)
+        quotas = whole_quotas(temperature_quotas(counts, self.temperature, target), counts)
         thresholds, kept = {}, {}
         for lang, histogram in sorted(totals.items()):
             cumulative = np.cumsum(histogram)
             # the largest bin edge b with (documents in bins < b) <= quota
-            edge = int(np.searchsorted(cumulative, quotas[lang] + 1e-9, side="right"))
+            edge = int(np.searchsorted(cumulative, quotas[lang], side="right"))
             thresholds[lang] = edge
             kept[lang] = int(cumulative[edge - 1]) if edge > 0 else 0
         write_json_atomic(out / "thresholds.json", {"format": RATES_FORMAT, "thresholds": thresholds})

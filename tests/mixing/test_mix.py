@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from corpuskit.document import Document, Drop
-from corpuskit.mixing.mix import TemperatureMix, temperature_quotas
+from corpuskit.mixing.mix import TemperatureMix, temperature_quotas, whole_quotas
 from corpuskit.steps import GlobalWork
 
 SIZES = {"en": 6000, "fr": 1500, "de": 400, "sw": 100}
@@ -96,6 +96,10 @@ def test_quotas_water_fill_and_parameters_are_checked():
     quotas = temperature_quotas({"a": 1000, "b": 10}, 1e6, 500)  # b is exhausted: a gets the rest
     assert quotas == pytest.approx({"a": 490, "b": 10}, rel=1e-4)
     assert sum(temperature_quotas({"a": 5, "b": 3}, 2.0, 100).values()) == 8
+    assert whole_quotas({"a": 1.5, "b": 1.5}, {"a": 5, "b": 5}) == {"a": 2, "b": 1}
+    counts = {f"l{i}": 3 + i for i in range(30)}
+    quotas = whole_quotas(temperature_quotas(counts, 2.0, 101), counts)
+    assert sum(quotas.values()) == 101 and all(quotas[lang] <= counts[lang] for lang in counts)
     with pytest.raises(ValueError, match="exactly one"):
         TemperatureMix(target_documents=10, fraction=0.5)
     with pytest.raises(ValueError, match="temperature"):
