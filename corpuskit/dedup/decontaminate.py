@@ -30,20 +30,17 @@ from corpuskit.readers.base import build_reader, reader_for
 from corpuskit.steps import GlobalStep, GlobalWork, ReduceTask
 
 _WORD = re.compile(r"\S+")
-_MASK = (1 << 64) - 1
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+WORD_CACHE = 1 << 19  # words whose hashes a step keeps between documents (~60 MB at most)
 
 
-def word_hashes(words: list[str]) -> np.ndarray:
-    """64-bit BLAKE2b of each word (a word repeated in the text is hashed once)."""
-    cache: dict[str, int] = {}
-    out = np.empty(len(words), dtype=np.uint64)
-    for i, word in enumerate(words):
-        value = cache.get(word)
-        if value is None:
-            value = cache[word] = int.from_bytes(hashlib.blake2b(word.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
-        out[i] = value
-    return out
+def word_hashes(words: list[str], cache: dict[str, int] | None = None) -> np.ndarray:
+    """64-bit BLAKE2b of each word, each distinct word hashed once; `cache` (word -> hash) is
+    read and filled, so a step hashes a frequent word once across documents."""
+    table = cache if cache is not None else {}
+    for word in set(words).difference(table):
+        table[word] = int.from_bytes(hashlib.blake2b(word.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+    return np.fromiter(map(table.__getitem__, words), dtype=np.uint64, count=len(words))
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
@@ -55,14 +52,14 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> np.uint64(31))
 
 
-def ngram_hashes(words: list[str], n: int) -> np.ndarray:
+def ngram_hashes(words: list[str], n: int, cache: dict[str, int] | None = None) -> np.ndarray:
     """Hash of every run of `n` consecutive words (len(words) - n + 1 of them; none if fewer).
 
     Order matters: h = mix(((w0 * K + w1) * K + w2) ...) over the words' hashes. O(n * words).
     """
     if len(words) < n:
         return np.zeros(0, dtype=np.uint64)
-    hashes = word_hashes(words)
+    hashes = word_hashes(words, cache)
     count = len(words) - n + 1
     with np.errstate(over="ignore"):
         acc = hashes[:count].copy()
@@ -71,10 +68,14 @@ def ngram_hashes(words: list[str], n: int) -> np.ndarray:
         return _mix(acc)
 
 
-def words_of(text: str) -> tuple[list[str], list[tuple[int, int]]]:
-    """Lower-cased whitespace words of `text` and their character offsets."""
-    matches = list(_WORD.finditer(text))
-    return [m.group().lower() for m in matches], [(m.start(), m.end()) for m in matches]
+def words_of(text: str) -> list[str]:
+    """Lower-cased whitespace words of `text`."""
+    return text.lower().split()
+
+
+def word_offsets(text: str) -> list[tuple[int, int]]:
+    """[start, end) of each whitespace word of `text` (the same words as `words_of`)."""
+    return [(m.start(), m.end()) for m in _WORD.finditer(text)]
 
 
 class Decontaminate(GlobalStep):
@@ -88,7 +89,8 @@ class Decontaminate(GlobalStep):
     file: "documents_matched: <name>", "ngrams_matched: <name>"; the reduce adds
     "eval_documents: <name>", "eval_ngrams: <name>" (distinct) and "eval_too_short: <name>".
     Memory: the reduce and every worker hold 10 bytes per distinct eval n-gram (a 64-bit hash
-    and a 16-bit file index); per document, ~24 bytes a word plus its word list; map, nothing.
+    and a 16-bit file index), and a worker up to `WORD_CACHE` (2^19) word hashes (~60 MB);
+    per document, ~24 bytes a word plus its word list; map, nothing.
     """
 
     name = "decontaminate"
@@ -123,6 +125,7 @@ class Decontaminate(GlobalStep):
         self.reader_options = dict(reader_options or {})
         self.table: np.ndarray | None = None
         self.files: np.ndarray | None = None
+        self._word_cache: dict[str, int] = {}
 
     def map(self, docs: Iterable[Document], out: Path) -> None:
         write_json_atomic(out / "documents.json", {"documents": sum(1 for _ in docs)})
@@ -149,7 +152,7 @@ class Decontaminate(GlobalStep):
             per_file, documents, short = [], 0, 0
             for text in self._eval_texts(path):
                 documents += 1
-                grams = ngram_hashes(words_of(text)[0], self.ngram)
+                grams = ngram_hashes(words_of(text), self.ngram)
                 short += len(grams) == 0
                 per_file.append(grams)
             unique = np.unique(np.concatenate(per_file)) if per_file else np.zeros(0, dtype=np.uint64)
@@ -169,23 +172,26 @@ class Decontaminate(GlobalStep):
         except FileNotFoundError:
             raise CorpusError(f"{path}: no evaluation n-grams; run the step's map and reduce first") from None
 
-    def matches(self, text: str) -> tuple[list[tuple[int, int]], np.ndarray, dict[int, int]]:
-        """(word offsets, starts of the shared n-grams, {eval file index: shared n-grams})."""
+    def matches(self, text: str) -> tuple[np.ndarray, dict[int, int]]:
+        """(word indices where a shared n-gram starts, {eval file index: shared n-grams})."""
         if self.table is None or self.files is None:
             raise CorpusError("decontaminate: no evaluation n-grams loaded; run fit() or the pipeline's map and reduce first")
-        words, offsets = words_of(text)
-        grams = ngram_hashes(words, self.ngram)
-        left = np.searchsorted(self.table, grams, side="left")
-        right = np.searchsorted(self.table, grams, side="right")
-        hit = np.flatnonzero(right > left)
+        if len(self._word_cache) > WORD_CACHE:
+            self._word_cache.clear()
+        grams = ngram_hashes(words_of(text), self.ngram, self._word_cache)
         per_file: dict[int, int] = {}
+        if not len(self.table) or not len(grams):
+            return np.zeros(0, dtype=np.int64), per_file
+        left = np.searchsorted(self.table, grams, side="left")
+        hit = np.flatnonzero(self.table[np.minimum(left, len(self.table) - 1)] == grams)
         for start in hit:
-            for owner in self.files[left[start] : right[start]]:
+            end = int(np.searchsorted(self.table, grams[start], side="right"))
+            for owner in self.files[left[start] : end]:
                 per_file[int(owner)] = per_file.get(int(owner), 0) + 1
-        return offsets, hit, per_file
+        return hit, per_file
 
     def process(self, doc: Document) -> Document | Drop:
-        offsets, hit, per_file = self.matches(doc.text)
+        hit, per_file = self.matches(doc.text)
         if not per_file:
             return doc
         for index, n in per_file.items():
@@ -194,6 +200,7 @@ class Decontaminate(GlobalStep):
         if self.mode == "drop":
             worst = max(per_file, key=lambda i: (per_file[i], -i))
             return Drop(self.names[worst])
+        offsets = word_offsets(doc.text)
         covered = np.zeros(len(offsets) + 1, dtype=np.int64)
         np.add.at(covered, hit, 1)
         np.add.at(covered, hit + self.ngram, -1)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from array import array
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -77,6 +78,13 @@ def whole_quotas(quotas: dict[str, float], counts: dict[str, int]) -> dict[str, 
     return whole
 
 
+def _fold(histograms: dict[str, np.ndarray], pending: dict[str, array]) -> None:
+    for lang, bins in pending.items():
+        counts = np.bincount(np.frombuffer(bins, dtype=np.uint16), minlength=BINS).astype(np.int64)
+        histograms[lang] = histograms[lang] + counts if lang in histograms else counts
+    pending.clear()
+
+
 class TemperatureMix(GlobalStep):
     """Sample documents per language with probability ∝ n_l^(1/T), up to a target size.
 
@@ -122,17 +130,22 @@ class TemperatureMix(GlobalStep):
         return str(lang) if lang not in (None, "") else self.unlabelled
 
     def map(self, docs: Iterable[Document], out: Path) -> None:
-        bins: dict[str, list[int]] = {}
+        histograms: dict[str, np.ndarray] = {}
+        pending: dict[str, array] = {}
+        waiting = 0
         for doc in docs:
             lang = self.language(doc)
-            if lang is not None:
-                bins.setdefault(lang, []).append(sample_key(self.seed, doc.id) >> 48)
-        langs = sorted(bins)
-        histograms = np.zeros((len(langs), BINS), dtype=np.int64)
-        for row, lang in enumerate(langs):
-            histograms[row] = np.bincount(np.asarray(bins[lang], dtype=np.int64), minlength=BINS)
+            if lang is None:
+                continue
+            pending.setdefault(lang, array("H")).append(sample_key(self.seed, doc.id) >> 48)
+            waiting += 1
+            if waiting >= BINS:  # fold into the histograms: memory stays bounded per language
+                _fold(histograms, pending)
+                waiting = 0
+        _fold(histograms, pending)
+        langs = sorted(histograms)
         write_json_atomic(out / "languages.json", langs)
-        np.save(out / "histograms.npy", histograms)
+        np.save(out / "histograms.npy", np.stack([histograms[lang] for lang in langs]) if langs else np.zeros((0, BINS), dtype=np.int64))
 
     def reduce_rounds(self, work: GlobalWork) -> list[list[ReduceTask]]:
         return [[ReduceTask("thresholds", "thresholds")]]

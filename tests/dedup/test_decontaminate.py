@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from corpuskit.dedup.decontaminate import Decontaminate, ngram_hashes
+from corpuskit.dedup.decontaminate import Decontaminate, ngram_hashes, word_offsets, words_of
 from corpuskit.document import Document, Drop
 
 QUESTION = "Which planet in our solar system has the largest number of known moons orbiting it today"  # 16 words
@@ -96,6 +96,8 @@ def test_ngram_hashes_depend_on_order_and_parameters_are_checked(tmp_path):
     assert len(a) == 3 and len(set(a.tolist())) == 3
     assert ngram_hashes("b a".split(), 2)[0] != a[0]
     assert len(ngram_hashes(["a"], 2)) == 0
+    odd = "Ab\u00a0cd\x1cEF\u2003g\u3000\u0130h  i\n"  # Unicode spaces: redaction offsets match the words
+    assert [odd[a:b].lower() for a, b in word_offsets(odd)] == words_of(odd)
     with pytest.raises(ValueError, match="appears twice"):
         Decontaminate(eval_files=["x/test.jsonl", "y/test.jsonl"])
     with pytest.raises(ValueError, match="at least one"):

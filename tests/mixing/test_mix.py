@@ -106,3 +106,13 @@ def test_quotas_water_fill_and_parameters_are_checked():
         TemperatureMix(temperature=0, fraction=0.5)
     with pytest.raises(ValueError, match="fraction"):
         TemperatureMix(fraction=1.5)
+
+
+def test_large_shards_fold_their_histograms_without_changing_the_outcome(tmp_path):
+    docs = [Document(f"d{i}", "", {"lang": "ab"[i % 3 == 0]}) for i in range(70_000)]  # > 2^16: folds once
+    step = TemperatureMix(temperature=1.0, target_documents=7_000)
+    step.fit([iter(docs)], tmp_path)
+    counters = step.counters()
+    assert counters["input: a"] + counters["input: b"] == 70_000 and counters["input: b"] == 23_334
+    kept = sum(not isinstance(step.process(d), Drop) for d in docs)
+    assert kept == counters["kept: a"] + counters["kept: b"] and 6_990 <= kept <= 7_000
