@@ -136,8 +136,8 @@ def parse_config(raw: Any, base: Path, where: str = "config", overrides: dict[st
     writer_class = _plugin("writers", writer, f"{where}: output.writer")
     _params(writer_class, writer_options, f"{where}: output.options (writer {writer!r})")
     try:
-        writer_class(**writer_options)  # values beyond their types (max_docs: 0, max_bytes: -1), before any work
-    except ValueError as exc:
+        writer_class(**writer_options)  # values beyond their types (max_docs: 0, chunk stride > window, ...) before any work
+    except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: output.options (writer {writer!r}): {exc}") from None
 
     kind, executor_params, settings = _executor(raw, where, overrides or {})

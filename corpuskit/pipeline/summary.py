@@ -57,6 +57,7 @@ def summarize(config: PipelineConfig, layout: RunLayout, shards: list[str], seco
         "output": str(config.output_dir),
         "executor": {"kind": config.executor, **config.executor_params},
         "documents": {"input": documents_in, "kept": kept, "dropped": total_dropped, "errored": total_errored},
+        **({"chunks": sum(f.get("chunks", f["documents"]) for f in files)} if any("chunks" in f for f in files) else {}),  # records a chunking writer wrote
         "dropped": dict(sorted(dropped.items())),
         "errored": dict(sorted(errored.items())),
         "error_examples": examples,

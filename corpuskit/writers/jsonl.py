@@ -34,8 +34,9 @@ class JsonlWriter(Writer):
         compression: Literal["gz", "zst", "none"] = "gz",
         max_docs: int | None = None,
         max_bytes: int | str | None = None,
+        chunk: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__(max_docs=max_docs, max_bytes=max_bytes)
+        super().__init__(max_docs=max_docs, max_bytes=max_bytes, chunk=chunk)
         if compression not in ("gz", "zst", "none"):
             raise ValueError(f"compression must be 'gz', 'zst' or 'none', not {compression!r}")
         self.compression = compression

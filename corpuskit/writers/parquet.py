@@ -29,8 +29,9 @@ class ParquetWriter(Writer):
         max_bytes: int | str | None = None,
         batch_size: int = 1000,
         compression: str = "zstd",
+        chunk: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__(max_docs=max_docs, max_bytes=max_bytes)
+        super().__init__(max_docs=max_docs, max_bytes=max_bytes, chunk=chunk)
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, not {batch_size}")
         self.batch_size = batch_size

@@ -1,0 +1,1 @@
+"""Corpus mixing: sampling languages by temperature (`mix`)."""
