@@ -15,6 +15,7 @@ Time: O(iterations * sampled rows * 256 * dim); memory: the dense matrix plus on
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from corpuskit.embeddings.fasttext_format import EOS, KSUB, FastTextModel, ProductQuantizer, QuantMatrix
 
@@ -44,13 +45,45 @@ def kmeans(points: np.ndarray, k: int, rng: np.random.Generator, iterations: int
     return centroids
 
 
-def nearest(points: np.ndarray, centroids: np.ndarray, block: int = 16384) -> np.ndarray:
-    """Index of the nearest centroid (squared L2) for each point, in blocks of `block` points."""
-    c2 = (centroids.astype(np.float64) ** 2).sum(axis=1)
+def nearest_reference(points: np.ndarray, centroids: np.ndarray, block: int = 8192) -> np.ndarray:
+    """Index of the nearest centroid (squared L2) for each point, in blocks of `block` points (numpy).
+
+    Sub-vectors are a few floats wide, so the distances are summed coordinate by coordinate
+    (a matrix product with an inner size of 2 is slower than this).
+    """
+    points = np.asarray(points, dtype=np.float32)
+    centroids = np.asarray(centroids, dtype=np.float32)
     out = np.empty(points.shape[0], dtype=np.int64)
     for lo in range(0, points.shape[0], block):
-        chunk = points[lo : lo + block].astype(np.float64)
-        out[lo : lo + block] = np.argmin(c2[None, :] - 2.0 * chunk @ centroids.T.astype(np.float64), axis=1)
+        chunk = points[lo : lo + block]
+        dist = np.zeros((chunk.shape[0], centroids.shape[0]), dtype=np.float32)
+        for j in range(points.shape[1]):
+            diff = chunk[:, j, None] - centroids[None, :, j]
+            dist += diff * diff
+        out[lo : lo + block] = np.argmin(dist, axis=1)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _nearest_kernel(points: np.ndarray, centroids: np.ndarray, out: np.ndarray) -> None:
+    for i in range(points.shape[0]):
+        best = np.inf
+        arg = 0
+        for c in range(centroids.shape[0]):
+            dist = np.float32(0.0)
+            for j in range(points.shape[1]):
+                diff = points[i, j] - centroids[c, j]
+                dist += diff * diff
+            if dist < best:
+                best = dist
+                arg = c
+        out[i] = arg
+
+
+def nearest(points: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """`nearest_reference` on a numba kernel (the first of equally near centroids, as argmin)."""
+    out = np.empty(points.shape[0], dtype=np.int64)
+    _nearest_kernel(np.ascontiguousarray(points, dtype=np.float32), np.ascontiguousarray(centroids, dtype=np.float32), out)
     return out
 
 

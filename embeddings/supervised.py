@@ -288,7 +288,24 @@ class SupervisedModel(Model):
 
 @dataclass
 class SupervisedConfig:
-    """fastText supervised settings (defaults as `fasttext supervised`)."""
+    """fastText supervised settings (defaults as `fasttext supervised`).
+
+    dim: size of word vectors
+    lr: initial learning rate, falling linearly to 0
+    epoch: passes over the corpus
+    word_ngrams: longest word n-gram (2: bigrams hashed into buckets)
+    min_count: fewest occurrences of a kept word
+    min_count_label: fewest occurrences of a kept label
+    minn: shortest character n-gram (with maxn > 0)
+    maxn: longest character n-gram (0: no subwords)
+    bucket: hash rows shared by word and character n-grams
+    loss: softmax (one label per text), ova (one-vs-all, multi-label) or ns (negative sampling)
+    neg: negatives drawn per example with loss ns
+    threads: Hogwild threads over chunks of examples (1: reproducible)
+    seed: initialisation, shuffling and sampling seed
+    shuffle: visit examples in a seeded random order each epoch (fastText reads in file order)
+    chunk_examples: examples per job handed to a thread
+    """
 
     dim: int = 100
     lr: float = 0.1
@@ -301,9 +318,9 @@ class SupervisedConfig:
     bucket: int = 2_000_000
     loss: Literal["softmax", "ova", "ns"] = "softmax"
     neg: int = 5
-    workers: int = 1
+    threads: int = 1
     seed: int = 1
-    shuffle: bool = True  # visit examples in a seeded random order each epoch (fastText reads in file order)
+    shuffle: bool = True
     chunk_examples: int = 2_000
 
 
@@ -339,7 +356,7 @@ class SupervisedTrainer(Trainer):
             (c.bucket >= 0, "bucket must be >= 0"),
             (c.maxn == 0 or 1 <= c.minn <= c.maxn, "need maxn == 0 or 1 <= minn <= maxn"),
             (c.neg >= 1, "neg must be >= 1"),
-            (c.workers >= 1, "workers must be >= 1"),
+            (c.threads >= 1, "threads must be >= 1"),
             (c.chunk_examples >= 1, "chunk_examples must be >= 1"),
         ]
         for ok, message in checks:
@@ -394,7 +411,7 @@ class SupervisedTrainer(Trainer):
         kind = LOSS_KINDS[c.loss]
         self.history = []
         done = 0.0
-        with ThreadPoolExecutor(max_workers=c.workers) as pool:
+        with ThreadPoolExecutor(max_workers=c.threads) as pool:
             for epoch in range(c.epoch):
                 order = np.random.default_rng([c.seed, epoch]).permutation(n_examples) if c.shuffle else np.arange(n_examples)
                 order = order.astype(np.int64)
@@ -407,7 +424,7 @@ class SupervisedTrainer(Trainer):
                                           c.lr, float(starts[i]), total, int(seeds[i]), SIGMOID_TABLE)
 
                 began = time.perf_counter()
-                results = list(pool.map(work, range(len(chunks)))) if c.workers > 1 else [work(i) for i in range(len(chunks))]
+                results = list(pool.map(work, range(len(chunks)))) if c.threads > 1 else [work(i) for i in range(len(chunks))]
                 seconds = time.perf_counter() - began
                 tokens = int(weights.sum())
                 done += tokens

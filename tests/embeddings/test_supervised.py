@@ -227,6 +227,15 @@ def test_unsupervised_layout_round_trips(tmp_path):
 
 # ---- quantization ----
 
+@pytest.mark.parametrize("n, d, k", [(1, 1, 1), (7, 2, 256), (1001, 3, 256), (300, 1, 5)])
+def test_nearest_kernel_matches_reference(n, d, k):
+    from corpuskit.embeddings.quantize import nearest, nearest_reference
+
+    rng = np.random.default_rng(n + d)
+    points, centroids = rng.normal(size=(n, d)).astype(np.float32), rng.normal(size=(k, d)).astype(np.float32)
+    np.testing.assert_array_equal(nearest(points, centroids), nearest_reference(points, centroids, block=64))
+
+
 def test_kmeans_and_pq_reconstruct_clustered_points():
     from corpuskit.embeddings.quantize import kmeans, nearest, train_pq
 
