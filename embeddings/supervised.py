@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 _SPLIT = re.compile(r"[ \n\r\t\v\f\0]+")
 NGRAM_MULTIPLIER = 116049371  # fastText's word n-gram hash step
 _MASK64 = (1 << 64) - 1
+TOKEN_CACHE_SIZE = 1_000_000  # distinct tokens whose rows and hash are remembered
 
 
 def tokenize(text: str) -> list[str]:
@@ -166,6 +167,7 @@ class SupervisedModel(Model):
         self.input = file.input.dense() if isinstance(file.input, QuantMatrix) else np.asarray(file.input, dtype=np.float32)
         self.output = file.output.dense() if isinstance(file.output, QuantMatrix) else np.asarray(file.output, dtype=np.float32)
         self._subwords: dict[int, list[int]] = {}
+        self._tokens: dict[str, tuple[int, object, int]] = {}  # token -> what encode needs; grows with distinct tokens seen
         self.tree = label_tree(file.counts[file.types == 1]) if self.args.loss == "hs" else None
 
     # -- encoding, as fastText's Dictionary --
@@ -199,22 +201,41 @@ class SupervisedModel(Model):
         rows: list[int] = []
         labels: list[int] = []
         hashes: list[int] = []
+        cache = self._tokens
         for token in [*tokens, EOS]:
-            wid = self.index.get(token, -1)
-            is_label = wid >= self.nwords if wid >= 0 else token.startswith(LABEL_PREFIX)
-            if is_label:
-                if wid >= 0:
-                    labels.append(wid - self.nwords)
+            known = cache.get(token)
+            if known is None:
+                if len(cache) >= TOKEN_CACHE_SIZE:
+                    cache.clear()  # bounded: a long stream of documents brings ever new tokens
+                known = cache[token] = self._token_entry(token)
+            kind, value, token_hash = known
+            if kind == 1:
+                labels.append(value)
                 continue
-            if wid >= 0:
-                rows.extend(self.word_rows(wid) if self.args.maxn > 0 else (wid,))
-            elif token != EOS:
-                self._ngrams(token, rows)
-            hashes.append(fnv1a_hash(token))
+            if kind == 2:
+                continue
+            rows.extend(value)
+            hashes.append(token_hash)
         if self.args.word_ngrams > 1 and self.args.bucket > 0:
             for b in word_ngram_buckets(hashes, self.args.word_ngrams, self.args.bucket):
                 self._push(rows, b)
         return rows, labels
+
+    def _token_entry(self, token: str) -> tuple[int, object, int]:
+        """(0, input rows, hash) for a word, (1, label id, 0) for a known label, (2, None, 0) for an unknown one."""
+        wid = self.index.get(token, -1)
+        if wid >= self.nwords:
+            return 1, wid - self.nwords, 0
+        if wid < 0 and token.startswith(LABEL_PREFIX):
+            return 2, None, 0
+        if wid >= 0:
+            rows = tuple(self.word_rows(wid)) if self.args.maxn > 0 else (wid,)
+        else:
+            found: list[int] = []
+            if token != EOS:
+                self._ngrams(token, found)
+            rows = tuple(found)
+        return 0, rows, fnv1a_hash(token)
 
     # -- prediction --
     def probabilities(self, text: str) -> np.ndarray:
