@@ -408,6 +408,7 @@ class SupervisedTrainer(Trainer):
         return [t for t, _ in entries], np.array([n for _, n in entries], dtype=np.int64), types
 
     def _train_from_counts(self, counts: Counts, corpus: Iterable[str] | None) -> SupervisedModel:
+        from corpuskit.embeddings.supervised_encode import encode_corpus
         from corpuskit.embeddings.supervised_kernels import LOSS_KINDS, SIGMOID_TABLE, train_examples
         from corpuskit.embeddings.vocab import negative_table
 
@@ -425,7 +426,7 @@ class SupervisedTrainer(Trainer):
         model = SupervisedModel(file)
         model.input = win  # share: training writes the rows prediction reads
         model.output = wout
-        row_offsets, rows, label_offsets, labels, weights = self._encode_corpus(model, corpus)
+        row_offsets, rows, label_offsets, labels, weights = encode_corpus(model, corpus)
         n_examples = row_offsets.size - 1
         total = float(max(1, int(weights.sum())) * c.epoch)
         neg_table = negative_table(entry_counts[nwords:], 0.5)
@@ -454,25 +455,6 @@ class SupervisedTrainer(Trainer):
                 self.history.append(report)
                 log.info("epoch %d: loss %.4f, %.0f words/s", report.epoch, report.loss, report.words_per_second)
         return SupervisedModel(file)
-
-    @staticmethod
-    def _encode_corpus(model: SupervisedModel, corpus: Iterable[str]) -> tuple[np.ndarray, ...]:
-        """CSR arrays of every text: (row offsets, rows, label offsets, labels, tokens per text)."""
-        row_offsets, label_offsets, weights = [0], [0], []
-        rows: list[int] = []
-        labels: list[int] = []
-        for text in corpus:
-            tokens = tokenize(text)
-            r, lab = model.encode(tokens)
-            rows.extend(r)
-            labels.extend(lab)
-            row_offsets.append(len(rows))
-            label_offsets.append(len(labels))
-            weights.append(len(tokens) + 1)
-        if len(weights) == 0:
-            raise ValueError("the corpus given for training is empty")
-        return (np.array(row_offsets, np.int64), np.array(rows, np.int32), np.array(label_offsets, np.int64),
-                np.array(labels, np.int32), np.array(weights, np.float64))
 
 
 def train_classifier(texts: Iterable[str], **options: Any) -> SupervisedModel:

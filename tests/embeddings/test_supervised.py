@@ -271,3 +271,21 @@ def test_quantized_model_is_small_and_predicts_the_same_in_fasttext(options, cor
     np.testing.assert_array_equal(back.input, small.input)
     with pytest.raises(ValueError, match="quantized already"):
         small.quantize()
+
+
+@pytest.mark.parametrize("word_ngrams, maxn", [(1, 0), (2, 0), (3, 3)])
+def test_corpus_encoder_matches_per_text_encode(word_ngrams, maxn, trained):
+    from corpuskit.embeddings.fasttext_format import FastTextModel
+    from corpuskit.embeddings.supervised_encode import _encode_each, encode_corpus
+
+    rng = np.random.default_rng(word_ngrams + maxn)
+    vocab = ["</s>", "a", "bb", "ccc", "é", "__label__x", "__label__y"]
+    types = np.array([0, 0, 0, 0, 0, 1, 1], dtype=np.int8)
+    args = trained.args.__class__(dim=3, word_ngrams=word_ngrams, bucket=101, minn=2 if maxn else 0, maxn=maxn)
+    model = SupervisedModel(FastTextModel(args, vocab, np.arange(7, 0, -1), types, 20, np.zeros((5 + 101, 3), np.float32), np.zeros((2, 3), np.float32)))
+    pool = ["a", "bb", "ccc", "é", "zz", "ünknown", "__label__x", "__label__y", "__label__z"]
+    texts = [" ".join(rng.choice(pool, size=rng.integers(0, 9))) for _ in range(60)] + [""]
+    fast = encode_corpus(model, texts)
+    plain = _encode_each(model, [tokenize(t) for t in texts])
+    for a, b in zip(fast, plain):
+        np.testing.assert_array_equal(a, b)
