@@ -37,6 +37,7 @@ from corpuskit.trainer import Counts, Model, Trainer
 log = logging.getLogger(__name__)
 
 _SPLIT = re.compile(r"[ \n\r\t\v\f\0]+")
+_FASTTEXT_SPACE = " \n\r\t\v\f\0"
 NGRAM_MULTIPLIER = 116049371  # fastText's word n-gram hash step
 _MASK64 = (1 << 64) - 1
 TOKEN_CACHE_SIZE = 1_000_000  # distinct tokens whose rows and hash are remembered
@@ -44,7 +45,8 @@ TOKEN_CACHE_SIZE = 1_000_000  # distinct tokens whose rows and hash are remember
 
 def tokenize(text: str) -> list[str]:
     """fastText's tokens of a text (its whitespace only; a text is one line)."""
-    return [t for t in _SPLIT.split(text) if t]
+    text = text.strip(_FASTTEXT_SPACE)
+    return _SPLIT.split(text) if text else []
 
 
 def word_ngram_buckets(hashes: list[int], n: int, bucket: int) -> list[int]:
