@@ -38,13 +38,21 @@ log = logging.getLogger(__name__)
 
 _SPLIT = re.compile(r"[ \n\r\t\v\f\0]+")
 _FASTTEXT_SPACE = " \n\r\t\v\f\0"
+# characters str.split() and fastText disagree on: NUL is fastText-only, the rest Python-only
+_SPACE_DIFFERENCE = re.compile("[\x00\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
 NGRAM_MULTIPLIER = 116049371  # fastText's word n-gram hash step
 _MASK64 = (1 << 64) - 1
 TOKEN_CACHE_SIZE = 1_000_000  # distinct tokens whose rows and hash are remembered
 
 
 def tokenize(text: str) -> list[str]:
-    """fastText's tokens of a text (its whitespace only; a text is one line)."""
+    """fastText's tokens of a text (its whitespace only; a text is one line).
+
+    `str.split()` (fast) gives the same tokens unless the text holds a character only one of
+    the two treats as a space; those texts take the regex path.
+    """
+    if _SPACE_DIFFERENCE.search(text) is None:
+        return text.split()
     text = text.strip(_FASTTEXT_SPACE)
     return _SPLIT.split(text) if text else []
 

@@ -95,10 +95,10 @@ def encode_corpus(model, texts: Iterable[str]) -> tuple[np.ndarray, ...]:
     weights = array("d")
     for text in texts:
         tokens = tokenize(text)
-        found = [index.get(token, -1) for token in tokens]
-        if -1 in found:
+        found = list(map(index.get, tokens))
+        if None in found:
             for k, token in enumerate(tokens):
-                if found[k] == -1:
+                if found[k] is None:
                     found[k] = index[token] = len(tokens_of_id)
                     tokens_of_id.append(token)
         ids.extend(found)

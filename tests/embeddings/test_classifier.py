@@ -83,3 +83,19 @@ def test_train_refuses_equal_labels(corpora, tmp_path):
     result = CliRunner().invoke(classifier, ["train", "--positive", str(corpora / "pos"), "--negative", str(corpora / "neg.txt"), "-o", str(tmp_path / "m.bin"),
                                              "--positive-label", "x", "--negative-label", "x"])
     assert result.exit_code == 2 and "must differ" in result.output
+
+
+def test_generic_trainer_cli_counts_files_in_parallel(tmp_path):
+    from corpuskit.embeddings.supervised import SupervisedModel
+    from corpuskit.train_cli import train
+
+    rng = np.random.default_rng(1)
+    for name in ("a.txt", "b.txt"):
+        lines = [f"__label__{'x' if i % 2 else 'y'} " + " ".join(rng.choice(["p", "q", "r"], 4)) + (" ex" if i % 2 else " why") for i in range(100)]
+        (tmp_path / name).write_text("\n".join(lines) + "\n")
+    result = CliRunner().invoke(train, ["fasttext-supervised", "--dim", "8", "--word-ngrams", "2", "--bucket", "500", "--lr", "0.5", "--workers", "2",
+                                        str(tmp_path / "a.txt"), str(tmp_path / "b.txt"), "-o", str(tmp_path / "m.bin")])
+    assert result.exit_code == 0, result.output
+    model = SupervisedModel.load(tmp_path / "m.bin")
+    assert sorted(model.labels) == ["__label__x", "__label__y"]
+    assert model.predict("p q ex")[0][0] == "__label__x"

@@ -77,6 +77,14 @@ def test_table_sigmoid_edges():
 
 def test_tokenize_uses_fasttext_whitespace():
     assert tokenize(" a\tb\nc\u00a0d  ") == ["a", "b", "c\u00a0d"]
+    assert tokenize("a\x00b\x1cc") == ["a", "b\x1cc"]  # NUL splits in fastText, \x1c does not
+    # the fast path (str.split) agrees with fastText's splitting on every character up to U+3000
+    import re
+
+    for code in range(0x3001):
+        text = f"x{chr(code)}y z"
+        expected = [t for t in re.split("[ \n\r\t\v\f\0]+", text) if t]
+        assert tokenize(text) == expected, hex(code)
 
 
 def test_word_ngram_hash_sign_extends_like_fasttext():
