@@ -452,7 +452,9 @@ class SupervisedTrainer(Trainer):
         args = Args(dim=c.dim, epoch=c.epoch, min_count=c.min_count, neg=c.neg, word_ngrams=c.word_ngrams, loss=c.loss, model="supervised",
                     bucket=bucket, minn=c.minn if c.maxn > 0 else 0, maxn=c.maxn, lr_update_rate=100, t=1e-4)
         rng = np.random.default_rng(c.seed)
-        win = ((rng.random((nwords + bucket, c.dim), dtype=np.float32) * 2 - 1) / c.dim).astype(np.float32)
+        win = rng.random((nwords + bucket, c.dim), dtype=np.float32)  # uniform in [-1/dim, 1/dim], as fastText, in place
+        win -= 0.5
+        win *= 2.0 / c.dim
         wout = np.zeros((len(words) - nwords, c.dim), dtype=np.float32)
         file = FastTextModel(args, words, entry_counts, types, int(counts.counts.sum()), win, wout, None)
         model = SupervisedModel(file)
