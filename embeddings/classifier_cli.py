@@ -84,8 +84,7 @@ def train_cmd(positive, negative, output, positive_label, negative_label, max_do
     if not quiet:
         for report in trainer.history:
             click.echo(f"epoch {report.epoch}: loss {report.loss:.4f}, {report.words_per_second:,.0f} words/s")
-        result = model.test(corpus)
-        click.echo(f"trained in {time.perf_counter() - began:.1f}s -> {output} (training-set precision@1 {result['precision']:.3f} on {result['examples']} documents)")
+        click.echo(f"trained in {time.perf_counter() - began:.1f}s -> {output}")
 
 
 @classifier.command("quantize")

@@ -398,6 +398,10 @@ class SupervisedTrainer(Trainer):
     counting_fields: ClassVar[tuple[str, ...]] = ()
     needs_corpus_after_counting: ClassVar[bool] = True
 
+    def __init__(self, config: SupervisedConfig | None = None, **options: Any) -> None:
+        super().__init__(config, **options)
+        self.history: list[EpochReport] = []  # one report per epoch of the last training
+
     def validate_config(self) -> None:
         c = self.config
         checks = [
@@ -415,7 +419,6 @@ class SupervisedTrainer(Trainer):
         for ok, message in checks:
             if not ok:
                 raise ValueError(message)
-        self.history: list[EpochReport] = []
 
     def _count(self, texts: Iterable[str], progress: bool) -> SupervisedCounts:
         counter: Counter = Counter()
@@ -457,9 +460,7 @@ class SupervisedTrainer(Trainer):
         win *= 2.0 / c.dim
         wout = np.zeros((len(words) - nwords, c.dim), dtype=np.float32)
         file = FastTextModel(args, words, entry_counts, types, int(counts.counts.sum()), win, wout, None)
-        model = SupervisedModel(file)
-        model.input = win  # share: training writes the rows prediction reads
-        model.output = wout
+        model = SupervisedModel(file)  # encodes the corpus; its input/output are win/wout themselves
         row_offsets, rows, label_offsets, labels, weights = encode_corpus(model, corpus)
         n_examples = row_offsets.size - 1
         total = float(max(1, int(weights.sum())) * c.epoch)
