@@ -99,3 +99,24 @@ def test_generic_trainer_cli_counts_files_in_parallel(tmp_path):
     model = SupervisedModel.load(tmp_path / "m.bin")
     assert sorted(model.labels) == ["__label__x", "__label__y"]
     assert model.predict("p q ex")[0][0] == "__label__x"
+
+
+def test_step_in_a_pipeline_run_with_two_workers(model_path, corpora, tmp_path):
+    from corpuskit.pipeline import load_config, run_pipeline
+    from corpuskit.readers import read_corpus
+
+    (tmp_path / "neg.jsonl").write_text("".join(json.dumps({"id": f"n{i}", "text": line}) + "\n" for i, line in enumerate((corpora / "neg.txt").read_text().splitlines())))
+    config = tmp_path / "p.yaml"
+    config.write_text(
+        f"inputs:\n  paths: [{corpora / 'pos' / 'docs.jsonl'}, {tmp_path / 'neg.jsonl'}]\n"
+        f"steps:\n  - quality_classifier: {{model: {model_path}, label: positive, threshold: 0.5}}\n"
+        f"output:\n  dir: {tmp_path / 'out'}\nexecutor:\n  workers: 2\n"
+    )
+    summary = run_pipeline(load_config(config))
+    docs = summary["documents"]
+    assert docs["input"] == 600 and docs["errored"] == 0
+    assert summary["dropped"]["quality_classifier: quality_below_threshold"] == docs["dropped"]
+    kept = list(read_corpus(str(tmp_path / "out")))
+    positives = sum(1 for doc in kept if not doc.id.startswith("n"))
+    assert positives >= 0.9 * len(kept) and len(kept) >= 270  # keeps the positives, drops the negatives
+    assert all(doc.metadata["quality_score"] >= 0.5 for doc in kept)
