@@ -18,7 +18,7 @@ Layout (little-endian, as fastText writes it on every common platform):
           product quantizer, and with qnorm: uint8 norm_codes[rows], norm quantizer
     product quantizer: int32 dim, nsubq, dsub, lastdsub; float32 centroids[dim * 256]
 
-Memory: the whole file's matrices (dense rows*cols floats, or the codes and centroids).
+Memory: the file's bytes, once: the matrices read are read-only views into them.
 """
 
 from __future__ import annotations
@@ -174,8 +174,13 @@ class _Reader:
         return struct.unpack("<" + fmt, self.take(struct.calcsize("<" + fmt), what))
 
     def array(self, dtype: str, count: int, what: str) -> np.ndarray:
+        """A read-only view into the file's bytes (no copy: a 1 GB model costs 1 GB, not 2)."""
         itemsize = np.dtype(dtype).itemsize
-        return np.frombuffer(self.take(count * itemsize, what), dtype=dtype).copy()
+        if count < 0 or self.pos + count * itemsize > len(self.data):
+            raise ModelFileError(self.path, f"a fastText model ({what} at byte {self.pos})", f"the file ends after {len(self.data)} bytes")
+        out = np.frombuffer(self.data, dtype=dtype, count=count, offset=self.pos)
+        self.pos += count * itemsize
+        return out
 
     def cstring(self, what: str) -> bytes:
         end = self.data.find(b"\0", self.pos)
