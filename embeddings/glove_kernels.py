@@ -1,6 +1,6 @@
-"""Numba kernels for GloVe: window pairs for co-occurrence counting, and one AdaGrad pass.
+"""Numba kernels for GloVe: exact per-distance co-occurrence counting, and one AdaGrad pass.
 
-Plain-Python twins live in `corpuskit.embeddings.reference` (window_pairs_reference,
+Plain-Python twins live in `corpuskit.embeddings.reference` (window_rows_reference,
 glove_epoch_reference); tests compare them on small random problems.
 """
 
@@ -9,31 +9,37 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from corpuskit.spill import insert_row
+
 
 @njit(cache=True, nogil=True)
-def window_pairs(ids, window, vocab_size, keys, values):
-    """Emit (row * V + col, 1/distance) for every pair within `window` in a sentence, both directions.
+def count_window_pairs(ids, first, window, table, rows, counts, n_rows):
+    """Count (word, other, distance) and (other, word, distance) for every pair within `window` in a sentence.
 
-    `ids` holds word ids with -1 ending each sentence; `keys`/`values` need room for
-    2 * window * len(ids) entries. Returns how many were written.
+    `ids` holds word ids with -1 ending each sentence; only words at positions >= `first` are
+    centres (the ones before are the previous slice's context). Inserts into the table of a
+    `corpuskit.spill.SpillCounter`, which needs room for 2 * window * (len(ids) - first) rows.
+    Returns the new number of rows.
     """
-    n = 0
+    key = np.empty(3, dtype=np.int32)
     start = 0
     for i in range(ids.shape[0]):
         word = ids[i]
         if word < 0:
             start = i + 1
             continue
+        if i < first:
+            continue
         for j in range(max(start, i - window), i):
             other = ids[j]
-            weight = 1.0 / (i - j)
-            keys[n] = np.int64(word) * vocab_size + other
-            values[n] = weight
-            n += 1
-            keys[n] = np.int64(other) * vocab_size + word
-            values[n] = weight
-            n += 1
-    return n
+            key[0] = word
+            key[1] = other
+            key[2] = i - j
+            n_rows = insert_row(table, rows, counts, n_rows, key, 1)
+            key[0] = other
+            key[1] = word
+            n_rows = insert_row(table, rows, counts, n_rows, key, 1)
+    return n_rows
 
 
 @njit(cache=True, nogil=True, fastmath=True)

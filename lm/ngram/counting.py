@@ -5,17 +5,16 @@ The unit counted is the *maximal n-gram* of each token: the `order` words ending
 Every shorter n-gram's count follows from these (it ends exactly one of them), so a count table
 is all an estimator needs, and tables from different machines merge by adding counts.
 
-Memory: the hash table grows with distinct maximal n-grams (about 4*order+24 bytes each); past
-`memory_mb` it is sorted and spilled to a run file on disk, and runs are merged at the end
-streaming from memory-mapped files. The merged table (and the model built from it) is in memory.
+Memory: the hash table (`corpuskit.spill.SpillCounter`) grows with distinct maximal n-grams
+(about 4*order+40 bytes each); past `memory_mb` it is sorted and spilled as a run to disk, and
+the runs are merged k-way at the end, streaming from a memory-mapped file. The merged table (and
+the model built from it) is in memory.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import shutil
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ import numpy as np
 from corpuskit.document import CorpusError
 from corpuskit.files import atomic_write
 from corpuskit.lm.ngram.vocab import SPECIALS, Vocabulary
+from corpuskit.spill import SpillCounter, aggregate, sort_rows  # noqa: F401  (sort_rows: re-exported)
 
 log = logging.getLogger(__name__)
 
@@ -101,21 +101,6 @@ class NGramCounts:
         return NGramCounts(self.order, words, rows, counts, self.tokens, self.sentences)
 
 
-def sort_rows(rows: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows in lexicographic order (first word most significant) with their counts."""
-    perm = np.lexsort(rows.T[::-1])
-    return rows[perm], counts[perm]
-
-
-def aggregate(rows: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sort rows and sum the counts of equal ones."""
-    if rows.shape[0] == 0:
-        return rows, counts
-    rows, counts = sort_rows(rows, counts)
-    starts = np.flatnonzero(np.concatenate([[True], (rows[1:] != rows[:-1]).any(axis=1)]))
-    return np.ascontiguousarray(rows[starts]), np.add.reduceat(counts, starts).astype(np.int64)
-
-
 def _chunks(texts: Iterable[str], chunk_lines: int) -> Iterator[list[str]]:
     chunk: list[str] = []
     for text in texts:
@@ -125,93 +110,6 @@ def _chunks(texts: Iterable[str], chunk_lines: int) -> Iterator[list[str]]:
             chunk = []
     if chunk:
         yield chunk
-
-
-class _RowCounter:
-    """The growing hash table of `count_ngrams`, with spilling of sorted runs to `spill_dir`."""
-
-    def __init__(self, order: int, memory_bytes: int, spill_dir: Path | None) -> None:
-        self.order = order
-        self.memory_bytes = memory_bytes
-        self.spill_dir = spill_dir
-        self.runs: list[Path] = []
-        self._reset(1 << 16)
-
-    def _reset(self, capacity: int) -> None:
-        self.n_rows = 0
-        self.rows = np.empty((capacity // 2, self.order), dtype=np.int32)
-        self.counts = np.empty(capacity // 2, dtype=np.int64)
-        self.table = np.full(capacity, -1, dtype=np.int64)
-
-    def bytes_used(self) -> int:
-        return self.rows.nbytes + self.counts.nbytes + self.table.nbytes
-
-    def add(self, ids: np.ndarray, lengths: np.ndarray) -> None:
-        """Count one chunk of sentences, spilling first if the table would outgrow the budget."""
-        from corpuskit.lm.ngram import kernels
-
-        incoming = int(lengths.sum()) + len(lengths)  # at most one new row per token
-        if self.n_rows and (self.n_rows + incoming) * (4 * self.order + 40) > self.memory_bytes:
-            self.spill()
-        capacity = self.table.shape[0]
-        while 2 * (self.n_rows + incoming) > capacity:
-            capacity *= 2
-        if capacity != self.table.shape[0]:
-            grown_rows = np.empty((capacity // 2, self.order), dtype=np.int32)
-            grown_counts = np.empty(capacity // 2, dtype=np.int64)
-            grown_rows[: self.n_rows] = self.rows[: self.n_rows]
-            grown_counts[: self.n_rows] = self.counts[: self.n_rows]
-            self.rows, self.counts = grown_rows, grown_counts
-            self.table = kernels.rehash_rows(self.rows, self.n_rows, capacity)
-        self.n_rows = kernels.count_rows(ids, lengths, self.order, self.table, self.rows, self.counts, self.n_rows)
-
-    def spill(self) -> None:
-        """Write the table as a sorted run and start an empty one."""
-        if self.spill_dir is None:
-            self.spill_dir = Path(tempfile.mkdtemp(prefix="corpuskit-ngram-"))
-        rows, counts = sort_rows(self.rows[: self.n_rows], self.counts[: self.n_rows])
-        path = self.spill_dir / f"run{len(self.runs):05d}"
-        np.save(f"{path}.rows.npy", rows)
-        np.save(f"{path}.counts.npy", counts)
-        self.runs.append(path)
-        log.info("spilled %d n-grams to %s", self.n_rows, path)
-        self._reset(1 << 16)
-
-    def result(self) -> tuple[np.ndarray, np.ndarray]:
-        if not self.runs:  # unique already; the estimator needs no order. Copies free the spare capacity.
-            return self.rows[: self.n_rows].copy(), self.counts[: self.n_rows].copy()
-        if self.n_rows:
-            self.spill()
-        return merge_runs(self.runs)
-
-
-def merge_runs(runs: list[Path]) -> tuple[np.ndarray, np.ndarray]:
-    """Merge sorted run files pairwise (memory-mapped inputs, outputs on disk until the last)."""
-    from corpuskit.lm.ngram import kernels
-
-    runs = list(runs)
-    generation = 0
-    while len(runs) > 1:
-        merged: list[Path] = []
-        for i in range(0, len(runs) - 1, 2):
-            a_rows = np.load(f"{runs[i]}.rows.npy", mmap_mode="r")
-            b_rows = np.load(f"{runs[i + 1]}.rows.npy", mmap_mode="r")
-            a_counts = np.load(f"{runs[i]}.counts.npy", mmap_mode="r")
-            b_counts = np.load(f"{runs[i + 1]}.counts.npy", mmap_mode="r")
-            out = runs[i].with_name(f"merge{generation}-{i:05d}")
-            total = a_rows.shape[0] + b_rows.shape[0]
-            out_rows = np.lib.format.open_memmap(f"{out}.rows.npy", mode="w+", dtype=np.int32, shape=(total, a_rows.shape[1]))
-            out_counts = np.lib.format.open_memmap(f"{out}.counts.npy", mode="w+", dtype=np.int64, shape=(total,))
-            n = kernels.merge_sorted_rows(a_rows, a_counts, b_rows, b_counts, out_rows, out_counts)
-            np.save(f"{out}.rows.npy", np.array(out_rows[:n]))
-            np.save(f"{out}.counts.npy", np.array(out_counts[:n]))
-            del out_rows, out_counts
-            merged.append(out)
-        if len(runs) % 2:
-            merged.append(runs[-1])
-        runs = merged
-        generation += 1
-    return np.load(f"{runs[0]}.rows.npy"), np.load(f"{runs[0]}.counts.npy")
 
 
 def count_ngrams(
@@ -230,9 +128,10 @@ def count_ngrams(
     """
     if order < 1:
         raise ValueError(f"order must be >= 1, got {order}")
+    from corpuskit.lm.ngram.kernels import count_rows
+
     vocab = Vocabulary()
-    own_dir = spill_dir is None
-    counter = _RowCounter(order, int(memory_mb * 2**20), Path(spill_dir) if spill_dir else None)
+    counter = SpillCounter(order, int(memory_mb * 2**20), spill_dir)
     tokens = sentences = 0
     bar = None
     if progress:
@@ -242,17 +141,17 @@ def count_ngrams(
     try:
         for chunk in _chunks(texts, chunk_lines):
             id_array, length_array = vocab.encode_growing(chunk)
-            counter.add(id_array, length_array)
+            # at most one new row per token and one per sentence end
+            counter.add(count_rows, int(length_array.sum()) + len(length_array), id_array, length_array, order)
             tokens += len(id_array)
             sentences += len(length_array)
             if bar is not None:
                 bar.update(len(chunk))
-        rows, counts = counter.result()
+        rows, counts = counter.result(ordered=False)  # the estimator needs no order
     finally:
         if bar is not None:
             bar.close()
-        if counter.runs and own_dir and counter.spill_dir is not None:
-            shutil.rmtree(counter.spill_dir, ignore_errors=True)
+        counter.close()
     if sentences == 0:
         raise CorpusError("empty corpus: no sentence to count")
     log.info("counted %d tokens in %d sentences: %d distinct %d-grams", tokens, sentences, rows.shape[0], order)

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from corpuskit.embeddings import reference
-from corpuskit.embeddings.glove_kernels import glove_epoch, window_pairs
+from corpuskit.embeddings.glove_kernels import count_window_pairs, glove_epoch
+from corpuskit.spill import SpillCounter
 from corpuskit.embeddings.kernels import draw_bits, lcg_next, train_chunk
 from corpuskit.embeddings.subwords import subword_table
 from corpuskit.embeddings.vocab import huffman_tree, keep_thresholds, negative_table
@@ -79,21 +80,24 @@ def test_train_chunk_edge_cases():
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_window_pairs_match_reference(seed):
+def test_count_window_pairs_matches_reference(seed):
     rng = np.random.default_rng(seed)
     vocab_size, window = int(rng.integers(3, 9)), int(rng.integers(1, 5))
     ids = random_stream(rng, vocab_size, int(rng.integers(1, 60)))
-    keys = np.empty(2 * window * ids.size, np.int64)
-    values = np.empty(2 * window * ids.size, np.float64)
-    n = window_pairs(ids, window, vocab_size, keys, values)
-    got: dict[tuple[int, int], float] = {}
-    for key, value in zip(keys[:n], values[:n]):
-        pair = (int(key // vocab_size), int(key % vocab_size))
-        got[pair] = got.get(pair, 0.0) + value
-    want = reference.window_pairs_reference(ids, window)
-    assert got.keys() == want.keys()
-    for pair in want:
-        assert got[pair] == pytest.approx(want[pair])
+    counter = SpillCounter(3, 1 << 20)
+    first = int(rng.integers(0, ids.size))  # the centres start here, the ids before are context only
+    counter.add(count_window_pairs, 2 * window * ids.size, ids[first:], 0, window)
+    rows, counts = counter.result()
+    got = {tuple(int(v) for v in r): int(c) for r, c in zip(rows, counts)}
+    assert got == dict(reference.window_rows_reference(ids[first:], window))
+    # a slice with context: only centres from `first` on, pairing back into the context
+    counter = SpillCounter(3, 1 << 20)
+    counter.add(count_window_pairs, 2 * window * ids.size, ids, first, window)
+    rows, counts = counter.result()
+    sliced = {tuple(int(v) for v in r): int(c) for r, c in zip(rows, counts)}
+    whole = reference.window_rows_reference(ids, window)
+    before = reference.window_rows_reference(ids[:first], window)
+    assert sliced == dict(whole - before)
 
 
 @pytest.mark.parametrize("seed", [0, 5])
