@@ -9,6 +9,7 @@ from corpuskit.trainer import Model, Trainer
 PLUGIN_MODULE = '''
 from dataclasses import dataclass, field
 from corpuskit.steps import Filter
+from corpuskit.trainer import Model, Trainer
 
 class ShortFilter(Filter):
     name = "no_short"
@@ -21,7 +22,7 @@ class ShortFilter(Filter):
 class CountConfig:
     top: int = 3
 
-class CountModel:
+class CountModel(Model):
     def __init__(self, counts): self.counts = counts
     def save(self, path):
         import json; open(path, "w").write(json.dumps(self.counts))
@@ -29,10 +30,9 @@ class CountModel:
     def load(cls, path):
         import json; return cls(json.loads(open(path).read()))
 
-class CountTrainer:
+class CountTrainer(Trainer):
     name = "count"
     config_class = CountConfig
-    def __init__(self, **kwargs): self.config = CountConfig(**kwargs)
     def train(self, corpus):
         from collections import Counter
         return CountModel(dict(Counter(w for t in corpus for w in t.split()).most_common(self.config.top)))
