@@ -13,69 +13,100 @@ the model built from it) is in memory.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 
 from corpuskit.document import CorpusError
-from corpuskit.files import atomic_write
-from corpuskit.lm.ngram.vocab import SPECIALS, Vocabulary
+from corpuskit.lm.ngram.vocab import SPECIALS, Vocabulary, pack_words, unpack_words
 from corpuskit.spill import SpillCounter, aggregate, sort_rows  # noqa: F401  (sort_rows: re-exported)
+from corpuskit.trainer import Counts
 
 log = logging.getLogger(__name__)
 
-COUNTS_FORMAT = "corpuskit.ngram-counts/1"
+COUNTS_FORMAT = "corpuskit.ngram-counts"
 
 
-@dataclass
-class NGramCounts:
+def canonical_words(words: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """(words with the specials first and the rest sorted, remap: old id -> new id). O(V log V)."""
+    rest = sorted(range(len(SPECIALS), len(words)), key=words.__getitem__)
+    remap = np.empty(len(words), dtype=np.int32)
+    remap[: len(SPECIALS)] = np.arange(len(SPECIALS), dtype=np.int32)
+    remap[rest] = np.arange(len(SPECIALS), len(words), dtype=np.int32)
+    return list(words[: len(SPECIALS)]) + [words[i] for i in rest], remap
+
+
+def remap_rows(rows: np.ndarray, remap: np.ndarray) -> np.ndarray:
+    """Rows with every word id sent through `remap` (padding -1 stays)."""
+    return np.where(rows < 0, -1, remap[np.maximum(rows, 0)]).astype(np.int32)
+
+
+class NGramCounts(Counts):
     """Counts of maximal n-grams: `rows[i]` (right-aligned word ids, -1 padded) seen `counts[i]` times.
 
-    `words[i]` is the word of id i; ids 0, 1, 2 are `<unk>`, `<s>`, `</s>`. Rows are unique.
+    `words[i]` is the word of id i: `<unk>`, `<s>`, `</s>`, then every other word in sorted
+    order; rows are unique and sorted. That order is canonical, so counts of shards merge in
+    any order into the counts of the whole corpus, to the byte. `config` is the counting config
+    ({"lowercase": ..., "order": ...}); counts of different configs never merge.
     """
 
-    order: int
-    words: list[str]
-    rows: np.ndarray  # (n, order) int32
-    counts: np.ndarray  # (n,) int64
-    tokens: int = 0  # words counted (without <s>/</s>)
-    sentences: int = 0
+    format: ClassVar[str] = COUNTS_FORMAT
 
-    def __post_init__(self) -> None:
-        if self.order < 1:
-            raise ValueError(f"order must be >= 1, got {self.order}")
+    def __init__(
+        self, order: int, words: Sequence[str], rows: np.ndarray, counts: np.ndarray, tokens: int = 0, sentences: int = 0,
+        config: dict[str, Any] | None = None,
+    ) -> None:
+        if order < 1:
+            raise ValueError(f"order must be >= 1, got {order}")
+        config = dict(config) if config is not None else {"lowercase": False, "order": order}
+        if config.get("order") != order:
+            raise ValueError(f"counts of order {order} under a config of order {config.get('order')}")
+        super().__init__(config)
+        if tuple(words[: len(SPECIALS)]) != SPECIALS:
+            raise ValueError(f"the vocabulary must start with {', '.join(SPECIALS)}")
+        rows = np.asarray(rows, dtype=np.int32).reshape(-1, order)
+        counts = np.asarray(counts, dtype=np.int64)
+        if rows.shape[0] != counts.shape[0]:
+            raise ValueError(f"{rows.shape[0]} rows but {counts.shape[0]} counts")
+        if rows.size and (rows.min() < -1 or rows.max() >= len(words)):
+            raise ValueError(f"rows hold word ids outside [-1, {len(words)})")
+        words, remap = canonical_words(words)
+        if not np.array_equal(remap, np.arange(len(words))):
+            rows = remap_rows(rows, remap)
+        self.order = order
+        self.words = words
+        self.rows, self.counts = aggregate(np.ascontiguousarray(rows), counts)
+        self.tokens = int(tokens)  # words counted (without <s>/</s>)
+        self.sentences = int(sentences)
 
-    def save(self, path: str | Path) -> None:
-        """Write an .npz (rows, counts) with the vocabulary and totals as JSON inside; no pickle."""
-        meta = {"format": COUNTS_FORMAT, "order": self.order, "words": self.words, "tokens": self.tokens, "sentences": self.sentences}
-        with atomic_write(path, "wb") as handle:
-            np.savez(handle, rows=self.rows, counts=self.counts, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))
+    def __repr__(self) -> str:
+        return f"NGramCounts(order {self.order}, {len(self.words)} words, {len(self.rows)} rows, {self.sentences} sentences, config={self.config})"
+
+    def _to_arrays(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        word_bytes, word_offsets = pack_words(self.words)
+        arrays = {"rows": self.rows, "counts": self.counts, "word_bytes": word_bytes, "word_offsets": word_offsets}
+        return arrays, {"order": self.order, "tokens": self.tokens, "sentences": self.sentences}
 
     @classmethod
-    def load(cls, path: str | Path) -> "NGramCounts":
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(bytes(data["meta"]).decode())
-            if meta.get("format") != COUNTS_FORMAT:
-                raise CorpusError(f"{path}: not an n-gram counts file (format {meta.get('format')!r})")
-            return cls(meta["order"], meta["words"], data["rows"], data["counts"], meta["tokens"], meta["sentences"])
+    def _from_arrays(cls, arrays: dict[str, np.ndarray], meta: dict[str, Any], config: dict[str, Any]) -> "NGramCounts":
+        words = unpack_words(arrays["word_bytes"], arrays["word_offsets"])
+        return cls(meta["order"], words, arrays["rows"], arrays["counts"], meta["tokens"], meta["sentences"], config)
 
     def unigram_counts(self) -> np.ndarray:
         """How often each word id occurs (as the last word of a maximal n-gram: every occurrence)."""
         return np.bincount(self.rows[:, -1], weights=self.counts, minlength=len(self.words)).astype(np.int64)
 
-    def merge(self, other: "NGramCounts") -> "NGramCounts":
+    def _merged(self, other: Counts) -> "NGramCounts":
         """Counts of both corpora (e.g. two shards counted on different machines)."""
-        if other.order != self.order:
-            raise ValueError(f"cannot merge counts of order {self.order} and {other.order}")
+        assert isinstance(other, NGramCounts)
         vocab = Vocabulary(self.words[3:])
         remap = np.asarray([vocab.add(w) for w in other.words], dtype=np.int32)
-        other_rows = np.where(other.rows < 0, -1, remap[np.maximum(other.rows, 0)]).astype(np.int32)
-        rows, counts = aggregate(np.concatenate([self.rows, other_rows]), np.concatenate([self.counts, other.counts]))
-        return NGramCounts(self.order, vocab.words, rows, counts, self.tokens + other.tokens, self.sentences + other.sentences)
+        rows = np.concatenate([self.rows, remap_rows(other.rows, remap)])
+        return NGramCounts(self.order, vocab.words, rows, np.concatenate([self.counts, other.counts]),
+                           self.tokens + other.tokens, self.sentences + other.sentences, self.config)
 
     def restrict_vocabulary(self, min_count: int = 1, vocabulary: Sequence[str] | None = None) -> "NGramCounts":
         """Map words outside `vocabulary` (or seen fewer than `min_count` times) to `<unk>`.
@@ -93,12 +124,9 @@ class NGramCounts:
             return self
         remap = np.cumsum(keep, dtype=np.int64) - 1
         remap[~keep] = 0
-        remap = remap.astype(np.int32)
         words = [w for w, k in zip(self.words, keep) if k]
-        rows = np.where(self.rows < 0, -1, remap[np.maximum(self.rows, 0)]).astype(np.int32)
-        rows, counts = aggregate(rows, self.counts)
         log.info("vocabulary restricted to %d of %d words", len(words), len(self.words))
-        return NGramCounts(self.order, words, rows, counts, self.tokens, self.sentences)
+        return NGramCounts(self.order, words, remap_rows(self.rows, remap.astype(np.int32)), self.counts, self.tokens, self.sentences, self.config)
 
 
 def _chunks(texts: Iterable[str], chunk_lines: int) -> Iterator[list[str]]:
@@ -119,12 +147,14 @@ def count_ngrams(
     spill_dir: str | Path | None = None,
     chunk_lines: int = 20_000,
     progress: bool = False,
+    lowercase: bool = False,
 ) -> NGramCounts:
     """Count the maximal n-grams of `texts` (one sentence per text, words split on ASCII spaces).
 
     The corpus is read once. Memory: O(distinct maximal n-grams) up to `memory_mb`, then sorted
     runs spill to `spill_dir` (a temporary folder by default) and are merged at the end.
     `<s>`, `</s>` and `<unk>` inside the text are skipped like whitespace, as lmplz does.
+    `lowercase` lower-cases each text first (and is part of the counts' config).
     """
     if order < 1:
         raise ValueError(f"order must be >= 1, got {order}")
@@ -139,7 +169,7 @@ def count_ngrams(
 
         bar = tqdm(unit=" lines", desc="counting")
     try:
-        for chunk in _chunks(texts, chunk_lines):
+        for chunk in _chunks((t.lower() for t in texts) if lowercase else texts, chunk_lines):
             id_array, length_array = vocab.encode_growing(chunk)
             # at most one new row per token and one per sentence end
             counter.add(count_rows, int(length_array.sum()) + len(length_array), id_array, length_array, order)
@@ -147,7 +177,7 @@ def count_ngrams(
             sentences += len(length_array)
             if bar is not None:
                 bar.update(len(chunk))
-        rows, counts = counter.result(ordered=False)  # the estimator needs no order
+        rows, counts = counter.result(ordered=False)  # sorted once, after the canonical renumbering
     finally:
         if bar is not None:
             bar.close()
@@ -155,4 +185,4 @@ def count_ngrams(
     if sentences == 0:
         raise CorpusError("empty corpus: no sentence to count")
     log.info("counted %d tokens in %d sentences: %d distinct %d-grams", tokens, sentences, rows.shape[0], order)
-    return NGramCounts(order, vocab.words, np.ascontiguousarray(rows), np.ascontiguousarray(counts), tokens, sentences)
+    return NGramCounts(order, vocab.words, rows, counts, tokens, sentences, {"lowercase": lowercase, "order": order})
