@@ -12,7 +12,6 @@ from corpuskit.embeddings.reference import window_rows_reference
 from corpuskit.embeddings.stream import spill_corpus
 from corpuskit.embeddings.word2vec import Word2VecTrainer
 from corpuskit.spill import SpillCounter
-from corpuskit.trainer import Model, Trainer
 
 GROUPS = [[f"{name}{i}" for i in range(6)] for name in ("red", "cat", "car", "sea")]
 
@@ -44,13 +43,6 @@ def test_word2vec_recovers_planted_groups(arch, loss):
     assert len(trainer.history) == 3
     assert trainer.history[-1].loss < trainer.history[0].loss
     assert trainer.history[0].words == 1200 * 8
-
-
-def test_trainers_satisfy_the_protocol(tmp_path):
-    for trainer in (Word2VecTrainer(), FastTextTrainer(), GloVeTrainer()):
-        assert isinstance(trainer, Trainer)
-    kv = Word2VecTrainer(dim=4, min_count=1, epochs=1).train(planted_corpus(50))
-    assert isinstance(kv, Model)
 
 
 def test_one_worker_and_a_seed_reproduce_a_run():
