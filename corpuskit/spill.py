@@ -188,19 +188,49 @@ def merge_runs_reference(runs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.
 # ---------------------------------------------------------------- the counter
 
 
+def packed_keys(rows: np.ndarray) -> np.ndarray | None:
+    """One int64 per row that sorts like the row (mixed radix over each column's range), or None if it cannot fit.
+
+    ([[0, 5], [1, -1]]) -> [6, 7]: column 0 spans 2 values, column 1 spans 7. Memory: O(rows).
+    """
+    if rows.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64)
+    low = rows.min(axis=0).astype(np.int64)
+    spans = rows.max(axis=0).astype(np.int64) - low + 1
+    if float(np.prod(spans.astype(np.float64))) >= 2.0**62:
+        return None
+    keys = np.zeros(rows.shape[0], dtype=np.int64)
+    for k in range(rows.shape[1]):
+        keys *= spans[k]
+        keys += rows[:, k] - low[k]
+    return keys
+
+
 def sort_rows(rows: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rows in lexicographic order (first column most significant) with their counts."""
-    perm = np.lexsort(rows.T[::-1])
+    keys = packed_keys(rows)
+    perm = np.lexsort(rows.T[::-1]) if keys is None else np.argsort(keys)
     return rows[perm], counts[perm]
 
 
 def aggregate(rows: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sort rows and sum the counts of equal ones (int64). Memory: O(rows)."""
+    counts = np.asarray(counts, dtype=np.int64)
     if rows.shape[0] == 0:
-        return rows, np.asarray(counts, dtype=np.int64)
-    rows, counts = sort_rows(rows, counts)
-    starts = np.flatnonzero(np.concatenate([[True], (rows[1:] != rows[:-1]).any(axis=1)]))
-    return np.ascontiguousarray(rows[starts]), np.add.reduceat(np.asarray(counts, dtype=np.int64), starts)
+        return rows, counts
+    keys = packed_keys(rows)
+    if keys is None:
+        perm = np.lexsort(rows.T[::-1])
+        rows, counts = rows[perm], counts[perm]
+        new = (rows[1:] != rows[:-1]).any(axis=1)
+    else:
+        perm = np.argsort(keys)
+        keys, rows, counts = keys[perm], rows[perm], counts[perm]
+        new = keys[1:] != keys[:-1]
+    if new.all():
+        return np.ascontiguousarray(rows), counts
+    starts = np.flatnonzero(np.concatenate([[True], new]))
+    return np.ascontiguousarray(rows[starts]), np.add.reduceat(counts, starts)
 
 
 class SpillCounter:

@@ -22,7 +22,7 @@ import numpy as np
 
 from corpuskit.document import CorpusError
 from corpuskit.lm.ngram.vocab import SPECIALS, Vocabulary, pack_words, unpack_words
-from corpuskit.spill import SpillCounter, aggregate, sort_rows  # noqa: F401  (sort_rows: re-exported)
+from corpuskit.spill import SpillCounter, aggregate, sort_rows
 from corpuskit.trainer import Counts
 
 log = logging.getLogger(__name__)
@@ -48,17 +48,20 @@ class NGramCounts(Counts):
     """Counts of maximal n-grams: `rows[i]` (right-aligned word ids, -1 padded) seen `counts[i]` times.
 
     `words[i]` is the word of id i: `<unk>`, `<s>`, `</s>`, then every other word in sorted
-    order; rows are unique and sorted. That order is canonical, so counts of shards merge in
-    any order into the counts of the whole corpus, to the byte. `config` is the counting config
-    ({"lowercase": ..., "order": ...}); counts of different configs never merge.
+    order; rows are unique, and sorted (lexicographically) before counts are saved, merged or
+    compared: the estimator needs no order, so `count_ngrams` leaves that sort to them. That
+    order is canonical, so counts of shards merge in any order into the counts of the whole
+    corpus, to the byte. `config` is the counting config ({"lowercase": ..., "order": ...});
+    counts of different configs never merge.
     """
 
     format: ClassVar[str] = COUNTS_FORMAT
 
     def __init__(
         self, order: int, words: Sequence[str], rows: np.ndarray, counts: np.ndarray, tokens: int = 0, sentences: int = 0,
-        config: dict[str, Any] | None = None,
+        config: dict[str, Any] | None = None, _unique_rows: bool = False,
     ) -> None:
+        """`_unique_rows` (for `count_ngrams`): the rows are known to be unique; leave them unsorted."""
         if order < 1:
             raise ValueError(f"order must be >= 1, got {order}")
         config = dict(config) if config is not None else {"lowercase": False, "order": order}
@@ -78,14 +81,22 @@ class NGramCounts(Counts):
             rows = remap_rows(rows, remap)
         self.order = order
         self.words = words
-        self.rows, self.counts = aggregate(np.ascontiguousarray(rows), counts)
+        self.rows, self.counts = (np.ascontiguousarray(rows), counts) if _unique_rows else aggregate(np.ascontiguousarray(rows), counts)
+        self._rows_sorted = not _unique_rows
         self.tokens = int(tokens)  # words counted (without <s>/</s>)
         self.sentences = int(sentences)
+
+    def _sort_rows(self) -> None:
+        """Put the rows in canonical (lexicographic) order, once."""
+        if not self._rows_sorted:
+            self.rows, self.counts = sort_rows(self.rows, self.counts)
+            self._rows_sorted = True
 
     def __repr__(self) -> str:
         return f"NGramCounts(order {self.order}, {len(self.words)} words, {len(self.rows)} rows, {self.sentences} sentences, config={self.config})"
 
     def _to_arrays(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        self._sort_rows()
         word_bytes, word_offsets = pack_words(self.words)
         arrays = {"rows": self.rows, "counts": self.counts, "word_bytes": word_bytes, "word_offsets": word_offsets}
         return arrays, {"order": self.order, "tokens": self.tokens, "sentences": self.sentences}
@@ -177,7 +188,7 @@ def count_ngrams(
             sentences += len(length_array)
             if bar is not None:
                 bar.update(len(chunk))
-        rows, counts = counter.result(ordered=False)  # sorted once, after the canonical renumbering
+        rows, counts = counter.result(ordered=False)  # sorted (if ever) after the canonical renumbering
     finally:
         if bar is not None:
             bar.close()
@@ -185,4 +196,4 @@ def count_ngrams(
     if sentences == 0:
         raise CorpusError("empty corpus: no sentence to count")
     log.info("counted %d tokens in %d sentences: %d distinct %d-grams", tokens, sentences, rows.shape[0], order)
-    return NGramCounts(order, vocab.words, rows, counts, tokens, sentences, {"lowercase": lowercase, "order": order})
+    return NGramCounts(order, vocab.words, rows, counts, tokens, sentences, {"lowercase": lowercase, "order": order}, _unique_rows=True)
