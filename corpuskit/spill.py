@@ -7,12 +7,15 @@ word, context word, distance) both count this way:
     counter.add(my_kernel, incoming=2 * window * len(ids), ids, window)   # kernel inserts with `insert_row`
     rows, counts = counter.result()                                          # unique rows, sorted
 
-A producer either hands whole arrays of rows to `add_rows`, or writes a numba kernel that calls
-`insert_row` for each row it generates (no intermediate array). Memory: the table grows with
-distinct rows (about 4*width+40 bytes each); when the next batch could pass `memory_bytes`, the
-table is sorted and appended as a run to one file on disk. `result` merges the runs k-way
-(`merge_sorted_runs`, streaming the memory-mapped file once); the merged result is in memory.
-Counts are int64 and add exactly, so any split of the input gives the same result.
+A producer either hands whole arrays of rows to `add_rows`, writes a numba kernel that calls
+`insert_row` for each row it generates (no intermediate array), or, when its rows repeat little
+within a batch and a table would be mostly cache misses (co-occurrences), sorts each batch
+itself and hands the sorted run to `add_run`. Memory: the table grows with distinct rows (about
+4*width+40 bytes each); when the next batch could pass `memory_bytes`, the table is sorted and
+appended as a run to one file on disk; sorted runs wait in memory until they pass half the
+budget, then go to that file too. `result` merges everything k-way (`merge_sorted_runs`, streaming the memory-mapped file once); the merged
+result is in memory. Counts are int64 and add exactly, so any split of the input gives the same
+result.
 
 Kernels have plain references here (`count_rows_reference`, `merge_runs_reference`), tested
 on random inputs in tests/core/test_spill.py.
@@ -224,6 +227,8 @@ def aggregate(rows: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndar
         rows, counts = rows[perm], counts[perm]
         new = (rows[1:] != rows[:-1]).any(axis=1)
     else:
+        if (keys[1:] > keys[:-1]).all():  # already sorted and unique (e.g. the result of a merge)
+            return np.ascontiguousarray(rows), counts
         perm = np.argsort(keys)
         keys, rows, counts = keys[perm], rows[perm], counts[perm]
         new = keys[1:] != keys[:-1]
@@ -231,6 +236,23 @@ def aggregate(rows: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndar
         return np.ascontiguousarray(rows), counts
     starts = np.flatnonzero(np.concatenate([[True], new]))
     return np.ascontiguousarray(rows[starts]), np.add.reduceat(counts, starts)
+
+
+def merge_in_memory(runs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Merge sorted in-memory runs k-way into one (unique rows, summed counts). Memory: twice the runs."""
+    runs = [run for run in runs if run[0].shape[0]]
+    if len(runs) == 1:
+        return runs[0]
+    if not runs:
+        raise ValueError("merge_in_memory needs at least one non-empty run")
+    rows = np.concatenate([r for r, _ in runs])
+    counts = np.concatenate([c for _, c in runs])
+    bounds = np.cumsum([0] + [r.shape[0] for r, _ in runs]).astype(np.int64)
+    out_rows = np.empty_like(rows)
+    out_counts = np.empty_like(counts)
+    n = merge_sorted_runs(rows, counts, bounds, out_rows, out_counts)
+    del rows, counts
+    return out_rows[:n].copy(), out_counts[:n].copy()
 
 
 class SpillCounter:
@@ -248,6 +270,7 @@ class SpillCounter:
         self.spill_dir = Path(spill_dir) if spill_dir is not None else None
         self._own_dir = spill_dir is None
         self.bounds = [0]  # run boundaries in the run files
+        self.pending: list[tuple[np.ndarray, np.ndarray]] = []  # sorted runs still in memory
         self._reset(INITIAL_CAPACITY)
 
     @property
@@ -286,28 +309,51 @@ class SpillCounter:
         weights = np.ones(keys.shape[0], np.int64) if weights is None else np.ascontiguousarray(weights, dtype=np.int64)
         self.add(count_keys, keys.shape[0], keys, weights)
 
+    def add_run(self, rows: np.ndarray, counts: np.ndarray) -> None:
+        """Take a run of unique rows in lexicographic order (e.g. from `aggregate`) with their counts.
+
+        Runs wait in memory; when they pass half the budget, each is appended to the run files.
+        """
+        rows = np.ascontiguousarray(rows, dtype=np.int32).reshape(-1, self.width)
+        if rows.shape[0] == 0:
+            return
+        self.pending.append((rows, np.ascontiguousarray(counts, dtype=np.int64)))
+        if sum(r.shape[0] for r, _ in self.pending) * (4 * self.width + 8) > self.memory_bytes // 2:
+            for run in self.pending:
+                self._write_run(*run)
+            self.pending = []
+
     def spill(self) -> None:
         """Append the table to the run files as one sorted run and start an empty table."""
+        self._write_run(*sort_rows(self.rows[: self.n_rows], self.counts[: self.n_rows]))
+        self._reset(INITIAL_CAPACITY)
+
+    def _write_run(self, rows: np.ndarray, counts: np.ndarray) -> None:
+        """Append one sorted run to the run files (made on the first call, replacing stale ones)."""
         if self.spill_dir is None:
             self.spill_dir = Path(tempfile.mkdtemp(prefix="corpuskit-spill-"))
-        rows, counts = sort_rows(self.rows[: self.n_rows], self.counts[: self.n_rows])
-        mode = "ab" if self.spills else "wb"  # the first run replaces files a previous counter left
+        mode = "ab" if self.spills else "wb"
         with open(self.spill_dir / "runs.rows.bin", mode) as out:
             out.write(np.ascontiguousarray(rows).tobytes())
         with open(self.spill_dir / "runs.counts.bin", mode) as out:
             out.write(np.ascontiguousarray(counts).tobytes())
-        self.bounds.append(self.bounds[-1] + self.n_rows)
-        log.info("spilled run %d: %d rows to %s", self.spills, self.n_rows, self.spill_dir)
-        self._reset(INITIAL_CAPACITY)
+        self.bounds.append(self.bounds[-1] + rows.shape[0])
+        log.info("spilled run %d: %d rows to %s", self.spills, rows.shape[0], self.spill_dir)
 
     def result(self, ordered: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """The unique rows and their counts, sorted (unless `ordered` is False and nothing spilled)."""
         try:
             if not self.spills:
                 rows, counts = self.rows[: self.n_rows].copy(), self.counts[: self.n_rows].copy()
-                return sort_rows(rows, counts) if ordered else (rows, counts)
+                if not self.pending:
+                    return sort_rows(rows, counts) if ordered else (rows, counts)
+                self._reset(2)
+                return merge_in_memory(self.pending + [sort_rows(rows, counts)])
             if self.n_rows:
                 self.spill()
+            for run in self.pending:
+                self._write_run(*run)
+            self.pending = []
             total = self.bounds[-1]
             assert self.spill_dir is not None
             rows = np.memmap(self.spill_dir / "runs.rows.bin", dtype=np.int32, mode="r", shape=(total, self.width))
@@ -325,6 +371,7 @@ class SpillCounter:
     def close(self) -> None:
         """Free the table and remove the spill files (and the folder, if this counter made it)."""
         self._reset(2)
+        self.pending = []
         if self.spill_dir is None:
             return
         if self._own_dir:

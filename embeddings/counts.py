@@ -10,7 +10,7 @@ order into the counts of the whole corpus, to the byte.
     merged = Counts.merge_all([counts_a, counts_b, counts_c])
     vectors = Word2VecTrainer(dim=100).train_from_counts(merged, corpus)
 
-Memory: O(distinct words); GloVe's counts add 20 bytes per distinct (word, context, distance).
+Memory: O(distinct words); GloVe's counts add 20 bytes per distinct (pair, distance).
 """
 
 from __future__ import annotations
@@ -87,11 +87,18 @@ class VocabCounts(Counts):
         return cls(config, meta["words"], arrays["counts"])
 
 
-class CooccurrenceCounts(VocabCounts):
-    """GloVe's counts: the words, and exact counts of (word id, context id, distance) rows.
+def _pair_rows(rows: np.ndarray, remap: np.ndarray) -> np.ndarray:
+    """(lower, higher, distance) rows with both ids sent through `remap`."""
+    a, b = remap[rows[:, 0]], remap[rows[:, 1]]
+    return np.column_stack([np.minimum(a, b), np.maximum(a, b), rows[:, 2]]).astype(np.int32).reshape(-1, 3)
 
-    `rows` (n x 3 int32) are sorted and unique, ids index `words`; both directions are kept.
-    The 1/distance weighting is applied only when training (`cooccurrence.weigh`).
+
+class CooccurrenceCounts(VocabCounts):
+    """GloVe's counts: the words, and exact counts of (lower id, higher id, distance) rows.
+
+    `rows` (n x 3 int32) are sorted and unique, ids index `words`; the matrix is symmetric, so
+    each pair is kept once. The 1/distance weighting is applied only when training
+    (`cooccurrence.weigh`).
     """
 
     format: ClassVar[str] = "corpuskit.glove-counts"
@@ -106,22 +113,19 @@ class CooccurrenceCounts(VocabCounts):
         if rows.size and (rows[:, :2].min() < 0 or rows[:, :2].max() >= len(words) or rows[:, 2].min() < 1):
             raise ValueError("co-occurrence rows must hold word ids below the vocabulary size and distances >= 1")
         order = canonical_order(words, counts)
-        if not np.array_equal(order, np.arange(len(words))):  # ids given in another order: renumber
+        if not np.array_equal(order, np.arange(len(words))) or (rows[:, 0] > rows[:, 1]).any():  # renumber, lower id first
             position = np.empty(len(words), dtype=np.int32)
             position[order] = np.arange(len(words), dtype=np.int32)
-            rows = np.column_stack([position[rows[:, 0]], position[rows[:, 1]], rows[:, 2]]).astype(np.int32)
+            rows = _pair_rows(rows, position)
         self.rows, self.pair_counts = aggregate(np.ascontiguousarray(rows), pair_counts)
 
     def __repr__(self) -> str:
-        return f"CooccurrenceCounts({len(self.words)} words, {len(self.rows)} (word, context, distance) rows, config={self.config})"
+        return f"CooccurrenceCounts({len(self.words)} words, {len(self.rows)} (pair, distance) rows, config={self.config})"
 
     def _merged(self, other: Counts) -> "CooccurrenceCounts":
         assert isinstance(other, CooccurrenceCounts)
         words, totals, mine, theirs = self._merged_words(other)
-        rows = np.concatenate([
-            np.column_stack([mine[self.rows[:, 0]], mine[self.rows[:, 1]], self.rows[:, 2]]),
-            np.column_stack([theirs[other.rows[:, 0]], theirs[other.rows[:, 1]], other.rows[:, 2]]),
-        ]).astype(np.int32).reshape(-1, 3)
+        rows = np.concatenate([_pair_rows(self.rows, mine), _pair_rows(other.rows, theirs)])
         return CooccurrenceCounts(self.config, words, totals, rows, np.concatenate([self.pair_counts, other.pair_counts]))
 
     def _to_arrays(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:

@@ -10,7 +10,7 @@ passes over the non-zero entries, freshly shuffled each epoch and split across w
 without locks. Output vectors are W + W~ (Stanford GloVe's -model 2). Unlike Stanford's cooccur,
 a word below `min_count` still takes its place in the window (counting happens before the cut,
 so that counts of shards merge). Memory: O(memory_mb) while counting, then 20 bytes per distinct
-(word, context, distance) and 16 per distinct pair (twice during an epoch, for the shuffled copy)
+(pair, distance) and 16 per matrix entry (twice during an epoch, for the shuffled copy)
 plus O(V * dim) weights.
 """
 
@@ -87,7 +87,7 @@ class GloVeTrainer(Trainer):
         c = self.config
         with temporary_directory() as scratch:
             words, stream = spill_corpus(texts, scratch, 1, None, c.lowercase)
-            rows, pair_counts = count_window_rows(stream, c.window, c.memory_mb << 20, scratch)
+            rows, pair_counts = count_window_rows(stream, len(words), c.window, c.memory_mb << 20, scratch)
         return CooccurrenceCounts(self.counting_config(), words.words, words.counts, rows, pair_counts)
 
     def _train_from_counts(self, counts, corpus) -> KeyedVectors:  # type: ignore[no-untyped-def]

@@ -1,4 +1,4 @@
-"""Numba kernels for GloVe: exact per-distance co-occurrence counting, and one AdaGrad pass.
+"""Numba kernels for GloVe: the keys of exact per-distance co-occurrence counting, and one AdaGrad pass.
 
 Plain-Python twins live in `corpuskit.embeddings.reference` (window_rows_reference,
 glove_epoch_reference); tests compare them on small random problems.
@@ -9,19 +9,17 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from corpuskit.spill import insert_row
-
 
 @njit(cache=True, nogil=True)
-def count_window_pairs(ids, first, window, table, rows, counts, n_rows):
-    """Count (word, other, distance) and (other, word, distance) for every pair within `window` in a sentence.
+def window_keys(ids, first, window, vocab_size, out):
+    """Write one int64 key per pair within `window` in a sentence; returns how many were written.
 
-    `ids` holds word ids with -1 ending each sentence; only words at positions >= `first` are
-    centres (the ones before are the previous slice's context). Inserts into the table of a
-    `corpuskit.spill.SpillCounter`, which needs room for 2 * window * (len(ids) - first) rows.
-    Returns the new number of rows.
+    The key of words a <= b at distance d is (a * vocab_size + b) * window + d - 1, so keys sort
+    like the rows (a, b, d). One key per pair: the matrix is symmetric. `ids` holds word ids
+    with -1 ending each sentence; only words at positions >= `first` are centres (the ones before
+    are the previous slice's context). `out` needs window * (len(ids) - first) entries.
     """
-    key = np.empty(3, dtype=np.int32)
+    n = 0
     start = 0
     for i in range(ids.shape[0]):
         word = ids[i]
@@ -32,14 +30,10 @@ def count_window_pairs(ids, first, window, table, rows, counts, n_rows):
             continue
         for j in range(max(start, i - window), i):
             other = ids[j]
-            key[0] = word
-            key[1] = other
-            key[2] = i - j
-            n_rows = insert_row(table, rows, counts, n_rows, key, 1)
-            key[0] = other
-            key[1] = word
-            n_rows = insert_row(table, rows, counts, n_rows, key, 1)
-    return n_rows
+            low, high = (other, word) if other < word else (word, other)
+            out[n] = (np.int64(low) * vocab_size + high) * window + (i - j - 1)
+            n += 1
+    return n
 
 
 @njit(cache=True, nogil=True, fastmath=True)

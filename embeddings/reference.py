@@ -108,7 +108,7 @@ def train_chunk_reference(ids, win, wout, subwords, keep, cum_table, tree, sg, p
 
 
 def window_rows_reference(ids, window: int) -> Counter:
-    """Co-occurrence counts {(word, other, distance): n} over sentences (-1 ends one), both directions."""
+    """Co-occurrence counts {(lower id, higher id, distance): n} over sentences (-1 ends one), one row per pair."""
     totals: Counter = Counter()
     sentence: list[int] = []
     for word in list(ids) + [-1]:
@@ -116,8 +116,7 @@ def window_rows_reference(ids, window: int) -> Counter:
             for i, a in enumerate(sentence):
                 for j in range(max(0, i - window), i):
                     b = sentence[j]
-                    totals[(a, b, i - j)] += 1
-                    totals[(b, a, i - j)] += 1
+                    totals[(min(a, b), max(a, b), i - j)] += 1
             sentence = []
         else:
             sentence.append(int(word))

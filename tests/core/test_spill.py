@@ -83,3 +83,25 @@ def test_merge_sorted_runs_matches_reference(k: int) -> None:
 def test_bad_width_is_refused() -> None:
     with pytest.raises(ValueError, match="width"):
         SpillCounter(0, 1000)
+
+
+@pytest.mark.parametrize("budget", [1 << 26, 3000])
+def test_sorted_runs_and_table_rows_merge_alike_in_memory_and_on_disk(budget: int, tmp_path) -> None:
+    rng = np.random.default_rng(budget % 97)
+    counter = SpillCounter(3, budget, spill_dir=tmp_path)
+    everything = []
+    for i in range(30):
+        keys = random_rows(rng, int(rng.integers(0, 120)), 3, high=12)
+        weights = rng.integers(1, 5, size=len(keys))
+        everything.append((keys, weights))
+        if i % 3:
+            counter.add_run(*aggregate(keys, weights))
+        else:
+            counter.add_rows(keys, weights)
+    spilled = counter.spills
+    rows, counts = counter.result()
+    want_rows, want_counts = merge_runs_reference([(k, w) for k, w in everything if len(k)])
+    np.testing.assert_array_equal(rows, want_rows)
+    np.testing.assert_array_equal(counts, want_counts)
+    assert (spilled > 2) == (budget < 10_000)
+    assert not any(tmp_path.iterdir())

@@ -62,13 +62,13 @@ def test_vocab_counts_are_canonical_and_merge_exactly():
 
 def test_cooccurrence_counts_remap_ids_when_merging():
     config = {"lowercase": True, "window": 2}
-    a = CooccurrenceCounts(config, ["x", "y"], np.array([1, 3]), np.array([[0, 1, 1], [1, 0, 1]]), np.array([4, 4]))
-    assert a.words == ["y", "x"] and a.rows.tolist() == [[0, 1, 1], [1, 0, 1]]
-    b = CooccurrenceCounts(config, ["z", "x"], np.array([9, 1]), np.array([[0, 1, 2], [1, 0, 2]]), np.array([1, 1]))
+    a = CooccurrenceCounts(config, ["x", "y"], np.array([1, 3]), np.array([[0, 1, 1], [1, 1, 3]]), np.array([4, 2]))
+    assert a.words == ["y", "x"] and a.rows.tolist() == [[0, 0, 3], [0, 1, 1]]  # renumbered, lower id first, sorted
+    b = CooccurrenceCounts(config, ["z", "x"], np.array([9, 1]), np.array([[0, 1, 2], [0, 1, 1]]), np.array([1, 5]))
     merged = a.merge(b)
     assert merged.words == ["z", "y", "x"]
     pairs = {(merged.words[r], merged.words[c], d): int(n) for (r, c, d), n in zip(merged.rows.tolist(), merged.pair_counts)}
-    assert pairs == {("x", "y", 1): 4, ("y", "x", 1): 4, ("z", "x", 2): 1, ("x", "z", 2): 1}
+    assert pairs == {("y", "x", 1): 4, ("y", "y", 3): 2, ("z", "x", 2): 1, ("z", "x", 1): 5}
     assert merged == b.merge(a)
     with pytest.raises(CountsMismatchError, match="window: 2 vs 5"):
         a.merge(CooccurrenceCounts({"lowercase": True, "window": 5}, ["x"], np.array([1]), np.zeros((0, 3)), np.zeros(0)))

@@ -112,11 +112,11 @@ def test_cooccurrence_spilling_gives_the_same_counts(tmp_path, monkeypatch):
     vocab, stream = spill_corpus(texts, tmp_path, min_count=1)
     spilled_dir, memory_dir = tmp_path / "s", tmp_path / "m"
     spilled_dir.mkdir(), memory_dir.mkdir()
-    in_memory_rows = count_window_rows(stream, 4, memory_bytes=64 << 20, spill_dir=memory_dir)
+    in_memory_rows = count_window_rows(stream, len(vocab), 4, memory_bytes=64 << 20, spill_dir=memory_dir)
     counter_spills = []
-    original = SpillCounter.spill
-    monkeypatch.setattr(SpillCounter, "spill", lambda self: (counter_spills.append(self.n_rows), original(self)))
-    spilled_rows = count_window_rows(stream, 4, memory_bytes=20_000, spill_dir=spilled_dir)
+    original = SpillCounter._write_run
+    monkeypatch.setattr(SpillCounter, "_write_run", lambda self, rows, counts: (counter_spills.append(len(rows)), original(self, rows, counts)))
+    spilled_rows = count_window_rows(stream, len(vocab), 4, memory_bytes=20_000, spill_dir=spilled_dir)
     assert len(counter_spills) > 2
     assert not any(memory_dir.iterdir()) and not any(spilled_dir.iterdir())  # spill files are removed
     np.testing.assert_array_equal(spilled_rows[0], in_memory_rows[0])
@@ -131,12 +131,15 @@ def test_cooccurrence_spilling_gives_the_same_counts(tmp_path, monkeypatch):
     assert all(lookup[(c, r)] == v for (r, c), v in lookup.items())
     want: dict[tuple[int, int], float] = {}
     for (a, b, d), n in window_rows_reference(stream.ids(), 4).items():
-        want[(a, b)] = want.get((a, b), 0.0) + n / d
+        want[(a, b)] = want.get((a, b), 0.0) + n / d * (2 if a == b else 1)
+        if a != b:
+            want[(b, a)] = want.get((b, a), 0.0) + n / d
     assert lookup.keys() == want.keys()
     assert all(lookup[k] == pytest.approx(want[k]) for k in want)
 
 
 def test_weigh_sums_counts_over_distance_and_drops_words_outside_the_vocabulary():
-    rows = np.array([[0, 1, 1], [0, 1, 2], [0, 3, 1], [1, 0, 1], [1, 0, 2]], dtype=np.int32)
-    matrix = weigh(rows, np.array([2, 3, 1, 2, 3]), vocab_size=2)
-    assert matrix.rows.tolist() == [0, 1] and matrix.cols.tolist() == [1, 0] and matrix.counts.tolist() == [3.5, 3.5]
+    rows = np.array([[0, 1, 1], [0, 1, 2], [0, 3, 1], [1, 1, 2]], dtype=np.int32)
+    matrix = weigh(rows, np.array([2, 3, 1, 4]), vocab_size=2)
+    assert matrix.rows.tolist() == [0, 1, 1] and matrix.cols.tolist() == [1, 1, 0]  # upper triangle, then its mirror
+    assert matrix.counts.tolist() == [3.5, 4.0, 3.5]  # 2/1 + 3/2 both ways; a word with itself: 2 * 4/2
