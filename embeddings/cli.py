@@ -104,7 +104,8 @@ def train_cmd(ctx, inputs, output, fmt, model, text_field, no_lowercase, quiet, 
         users = MODEL_OPTIONS.get(name, MODELS)
         if model not in users or name not in fields:
             flag = "--" + name.replace("_", "-")
-            raise click.UsageError(f"{flag} is not an option of --model {model} (only of {', '.join(users)})", ctx)
+            hint = "; GloVe's learning rate is --eta" if name == "alpha" else ""
+            raise click.UsageError(f"{flag} is not an option of --model {model} (only of {', '.join(users)}){hint}", ctx)
         options[name] = settings[name]
     try:
         trainer = trainer_class(**options)

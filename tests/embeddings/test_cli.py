@@ -145,6 +145,7 @@ def test_an_option_the_model_does_not_use_is_an_error(tmp_path, model, option):
     result = CliRunner().invoke(embed, ["train", str(text), "-o", str(tmp_path / "v.npz"), "--model", model, "--quiet", *option])
     assert result.exit_code == 2, result.output
     assert f"{option[0]} is not an option of --model {model}" in result.output
+    assert ("learning rate is --eta" in result.output) == (option[0] == "--alpha")
     assert not (tmp_path / "v.npz").exists()
 
 
