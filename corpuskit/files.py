@@ -9,6 +9,7 @@ import io
 import json
 import lzma
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -123,3 +124,22 @@ def _expand_directory(directory: Path) -> list[Path]:
     return sorted(
         p for p in directory.rglob("*") if p.is_file() and not any(part.startswith((".", "_")) for part in p.relative_to(directory).parts)
     )
+
+
+@contextmanager
+def atomic_dir(path: str | Path) -> Iterator[Path]:
+    """Fill a fresh temporary folder beside `path`, then rename it to `path`.
+
+    A folder left by an interrupted attempt is replaced; a crash leaves no partial `path`.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        yield tmp
+        if path.exists():
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

@@ -34,6 +34,9 @@ class ModelFileError(CorpusError, ValueError):
         self.path, self.expected, self.found = str(path), expected, found
         super().__init__(f"{path}: expected {expected}, found {found}")
 
+    def __reduce__(self) -> tuple:
+        return (type(self), (self.path, self.expected, self.found))  # crosses process boundaries (worker pools)
+
 
 def save_arrays(path: str | Path, format: str, version: int, arrays: dict[str, np.ndarray], meta: dict[str, Any], compress: bool = False) -> None:
     """Write `arrays` and JSON-able `meta` under the tag `format`/`version`, atomically.

@@ -1,6 +1,6 @@
 """Plugin discovery through entry points.
 
-Every reader, step, writer, trainer, CLI command group and quickstart stage — the built-in ones
+Every reader, step, writer, executor, trainer, CLI command group and quickstart stage — the built-in ones
 included — is registered under one of the entry-point groups below, in its package's
 `pyproject.toml`. The registry is built on demand (no global state): each call reads the
 installed distributions' metadata again, so a package installed later is found.
@@ -19,6 +19,7 @@ GROUPS = {
     "readers": "corpuskit.readers",
     "steps": "corpuskit.steps",
     "writers": "corpuskit.writers",
+    "executors": "corpuskit.executors",
     "trainers": "corpuskit.trainers",
     "commands": "corpuskit.commands",
     "quickstart": "corpuskit.quickstart",

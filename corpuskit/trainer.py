@@ -156,10 +156,18 @@ class Trainer(ABC):
         self.config = build_config(self.config_class, config, options, owner)
         if self.counts_class is None and type(self).train is Trainer.train:
             raise TypeError(f"trainer {owner!r} has no counts_class and does not override train()")
-        self.validate_config()
+        try:
+            self.validate_config()
+        except ParamError:
+            raise
+        except ValueError as exc:  # a plugin's own check: still an option error naming the trainer
+            raise ParamError(f"trainer {owner!r}: {exc}") from None
 
     def validate_config(self) -> None:
-        """Check values beyond their types (ranges, combinations); raise ParamError naming the option."""
+        """Check values beyond their types (ranges, combinations); raise ValueError naming the option.
+
+        Any ValueError raised here reaches the caller as a ParamError naming the trainer.
+        """
 
     def counting_config(self) -> dict[str, Any]:
         """The part of the config that decides the counts (JSON-able); counts carry it."""

@@ -150,23 +150,26 @@ def perplexity_cmd(model_path, inputs, lowercase) -> None:
 @click.option("--top-p", default=0.9, show_default=True)
 @click.option("--typical-p", default=0.9, show_default=True)
 @click.option("--beam-size", default=4, show_default=True)
+@click.option("--length-penalty", default=1.0, show_default=True, help="Beam score = logprob / length ** this.")
+@click.option("--repetition-penalty", default=1.0, show_default=True, help="Hugging Face's; > 1 discourages words already seen.")
 @click.option("--frequency-penalty", default=0.0, show_default=True)
 @click.option("--presence-penalty", default=0.0, show_default=True)
-@click.option("-n", "--samples", default=1, show_default=True)
+@click.option("-n", "--samples", default=1, show_default=True, help="Continuations, generated as one batch.")
 @click.option("--seed", default=0, show_default=True)
-def generate_cmd(model_path, prompt, strategy, max_tokens, temperature, top_k, top_p, typical_p, beam_size,
-                 frequency_penalty, presence_penalty, samples, seed) -> None:
+def generate_cmd(model_path, prompt, strategy, max_tokens, temperature, top_k, top_p, typical_p, beam_size, length_penalty,
+                 repetition_penalty, frequency_penalty, presence_penalty, samples, seed) -> None:
     """Generate text from an n-gram MODEL.  Example: corpuskit lm ngram generate m.arpa --prompt "the" --strategy top-k"""
     from corpuskit.lm.decoding import DecodingConfig
     from corpuskit.lm.ngram import NGramModel
-    from corpuskit.lm.ngram.sampling import generate_text
+    from corpuskit.lm.ngram.sampling import generate_texts
 
     model = NGramModel.load(model_path)
-    for i in range(samples):
-        cfg = DecodingConfig(strategy=strategy, max_tokens=max_tokens, temperature=temperature, top_k=top_k, top_p=top_p,
-                             typical_p=typical_p, beam_size=beam_size, frequency_penalty=frequency_penalty,
-                             presence_penalty=presence_penalty, seed=seed + i)
-        click.echo(" ".join(filter(None, [prompt, generate_text(model, prompt, cfg)])))
+    cfg = DecodingConfig(strategy=strategy, max_tokens=max_tokens, temperature=temperature, top_k=top_k, top_p=top_p,
+                         typical_p=typical_p, beam_size=beam_size, length_penalty=length_penalty,
+                         repetition_penalty=repetition_penalty, frequency_penalty=frequency_penalty,
+                         presence_penalty=presence_penalty, seed=seed)
+    for text in generate_texts(model, [prompt] * samples, cfg):
+        click.echo(" ".join(filter(None, [prompt, text])))
 
 
 @lm.command("score")

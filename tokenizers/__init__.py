@@ -15,6 +15,8 @@ _EXPORTS = {
     "ByteLevelBPETrainer": "corpuskit.tokenizers.trainers",
     "WordPieceTrainer": "corpuskit.tokenizers.trainers",
     "UnigramTrainer": "corpuskit.tokenizers.trainers",
+    "TokenizerTrainer": "corpuskit.tokenizers.trainers",
+    "WordCounts": "corpuskit.tokenizers.counts",
     "count_words": "corpuskit.tokenizers.counting",
 }
 

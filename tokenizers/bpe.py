@@ -62,7 +62,7 @@ class BPEModel:
                 raise ValueError(f"merge {rank} ({a!r}, {b!r}) uses a token missing from the vocabulary")
             keys.append((ia << 32) | ib)
             values.append((rank << 32) | merged)
-        from corpuskit.tokenizers.bpe_kernels import build_table
+        from corpuskit.tokenizers.table_kernels import build_table
 
         # first occurrence of a duplicated pair keeps its (lowest) rank
         order = {}

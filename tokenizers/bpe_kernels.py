@@ -15,58 +15,8 @@ import numpy as np
 from numba import njit, types
 from numba.typed import Dict
 
-_MASK32 = np.int64(0xFFFFFFFF)
-_HASH_MUL = 0x100000001B3
-
-
-@njit(cache=True, inline="always")
-def _pow_wrap(base, exponent):
-    """base ** exponent with 64-bit wrap-around (string-hash arithmetic)."""
-    out = np.int64(1)
-    for _ in range(exponent):
-        out = out * base
-    return out
-
-
-# ---------------------------------------------------------------------------------------------
-# Static open-addressing hash table int64 -> int64 (built once, read by the encoder).
-
-
-def build_table(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Open-addressing table (power-of-two size, load <= 0.5) mapping keys (>= 0) to values."""
-    size = 16
-    while size < 2 * max(len(keys), 1):
-        size *= 2
-    return _fill_table(np.asarray(keys, np.int64), np.asarray(values, np.int64), size)
-
-
-@njit(cache=True, inline="always")
-def _slot(tkeys, key):
-    """Index in the open-addressing table `tkeys` (-1 = empty) holding `key`, or the empty
-    index where it would go. Shared by every hash table of the tokenizer kernels."""
-    mask = tkeys.size - 1
-    h = (key * 0x9E3779B97F4A7C15) >> 17 & mask
-    while tkeys[h] != -1 and tkeys[h] != key:
-        h = (h + 1) & mask
-    return h
-
-
-@njit(cache=True)
-def _fill_table(keys, values, size):
-    tkeys = np.full(size, -1, np.int64)
-    tvals = np.zeros(size, np.int64)
-    for i in range(keys.size):
-        h = _slot(tkeys, keys[i])
-        tkeys[h] = keys[i]
-        tvals[h] = values[i]
-    return tkeys, tvals
-
-
-@njit(cache=True, inline="always")
-def _lookup(tkeys, tvals, key):
-    """The value stored for `key`, or -1."""
-    h = _slot(tkeys, key)
-    return tvals[h] if tkeys[h] == key else -1
+from corpuskit.tokenizers.merge_kernels import add_occurrence, append_merge, neighbour_pair, pair_id, take_positions
+from corpuskit.tokenizers.table_kernels import HASH_MUL, MASK32, grow_i64, lookup, pow_wrap, slot
 
 
 # ---------------------------------------------------------------------------------------------
@@ -82,7 +32,7 @@ def merge_by_rank(syms, lens, ranks, m, tkeys, tvals):
     big = np.int64(1) << 62
     track = lens.size > 0
     for i in range(m - 1):
-        v = _lookup(tkeys, tvals, (np.int64(syms[i]) << 32) | syms[i + 1])
+        v = lookup(tkeys, tvals, (np.int64(syms[i]) << 32) | syms[i + 1])
         ranks[i] = big if v < 0 else v
     while m > 1:
         best = 0
@@ -91,7 +41,7 @@ def merge_by_rank(syms, lens, ranks, m, tkeys, tvals):
                 best = i
         if ranks[best] >= big:
             break
-        syms[best] = np.int32(ranks[best] & _MASK32)
+        syms[best] = np.int32(ranks[best] & MASK32)
         if track:
             lens[best] += lens[best + 1]
         for i in range(best + 1, m - 1):
@@ -101,10 +51,10 @@ def merge_by_rank(syms, lens, ranks, m, tkeys, tvals):
                 lens[i] = lens[i + 1]
         m -= 1
         if best > 0:
-            v = _lookup(tkeys, tvals, (np.int64(syms[best - 1]) << 32) | syms[best])
+            v = lookup(tkeys, tvals, (np.int64(syms[best - 1]) << 32) | syms[best])
             ranks[best - 1] = big if v < 0 else v
         if best < m - 1:
-            v = _lookup(tkeys, tvals, (np.int64(syms[best]) << 32) | syms[best + 1])
+            v = lookup(tkeys, tvals, (np.int64(syms[best]) << 32) | syms[best + 1])
             ranks[best] = big if v < 0 else v
     return m
 
@@ -166,15 +116,6 @@ def encode_word_reference(symbols: list[int], merges: dict[tuple[int, int], tupl
 
 
 @njit(cache=True)
-def _grow_i64(arr, need):
-    if need <= arr.size:
-        return arr
-    out = np.zeros(max(need, arr.size * 2), arr.dtype)
-    out[: arr.size] = arr
-    return out
-
-
-@njit(cache=True)
 def _heap_less(c1, k1, c2, k2):
     """True when entry 1 ranks below entry 2: lower count, or equal count and larger pair."""
     return c1 < c2 or (c1 == c2 and k1 > k2)
@@ -182,8 +123,8 @@ def _heap_less(c1, k1, c2, k2):
 
 @njit(cache=True)
 def _heap_push(hc, hk, size, c, k):
-    hc = _grow_i64(hc, size + 1)
-    hk = _grow_i64(hk, size + 1)
+    hc = grow_i64(hc, size + 1)
+    hk = grow_i64(hk, size + 1)
     i = size
     hc[i] = c
     hk[i] = k
@@ -221,100 +162,6 @@ def _heap_pop(hc, hk, size):
         else:
             break
     return c, k, size
-
-
-@njit(cache=True)
-def _pair_table_grow(pk, pv):
-    """The pair table at twice the size (load kept under one half)."""
-    size = pk.size * 2
-    k2 = np.full(size, -1, np.int64)
-    v2 = np.zeros(size, np.int32)
-    for i in range(pk.size):
-        if pk[i] != -1:
-            h = _slot(k2, pk[i])
-            k2[h] = pk[i]
-            v2[h] = pv[i]
-    return k2, v2
-
-
-@njit(cache=True, inline="always")
-def _pair_id(pk, pv, counts, keys, head, stamp, n_slots, key):
-    """The id of pair `key`, registering it when new (growing the per-pair arrays as needed).
-
-    Returns the id and the (possibly reallocated) tables, so callers rebind them all.
-    """
-    h = _slot(pk, key)
-    if pk[h] != -1:
-        return pv[h], pk, pv, counts, keys, head, stamp, n_slots
-    s = n_slots
-    pk[h] = key
-    pv[h] = s
-    n_slots += 1
-    if 2 * n_slots > pk.size:
-        pk, pv = _pair_table_grow(pk, pv)
-    if n_slots > counts.size:
-        counts = _grow_i64(counts, n_slots)
-        keys = _grow_i64(keys, n_slots)
-        old = head.size
-        head = _grow_i64(head, n_slots)
-        head[old:] = -1
-        stamp = _grow_i64(stamp, n_slots)
-        stamp[old:] = -1
-    keys[s] = key
-    return s, pk, pv, counts, keys, head, stamp, n_slots
-
-
-@njit(cache=True, inline="always")
-def _add_occurrence(occ_pos, occ_next, head, n_occ, s, at):
-    """Record that pair `s` occurs at position `at` (pushed on the pair's list of positions)."""
-    if n_occ >= occ_pos.size:
-        occ_pos = _grow_i64(occ_pos, n_occ + 1)
-        occ_next = _grow_i64(occ_next, n_occ + 1)
-    occ_pos[n_occ] = at
-    occ_next[n_occ] = head[s]
-    head[s] = n_occ
-    return occ_pos, occ_next, n_occ + 1
-
-
-@njit(cache=True, inline="always")
-def _take_positions(head, s, occ_pos, occ_next, positions):
-    """The recorded positions of pair `s` (stale and repeated ones included), emptying its list."""
-    n_p = 0
-    e = head[s]
-    while e >= 0:
-        if n_p >= positions.size:
-            positions = _grow_i64(positions, n_p + 1)
-        positions[n_p] = occ_pos[e]
-        n_p += 1
-        e = occ_next[e]
-    head[s] = -1
-    return positions, n_p
-
-
-@njit(cache=True, inline="always")
-def _neighbour_pair(side, sym, p, q, pos, a, b, new):
-    """Merging (a, b) at pos..r, with p before and q after: the pair on `side` (0: left, 1:
-    right) as it was and as it becomes, and where the new pair starts; -1 when there is none."""
-    if side == 0:
-        if p < 0:
-            return np.int64(-1), np.int64(0), np.int64(0)
-        return np.int64(p), (np.int64(sym[p]) << 32) | a, (np.int64(sym[p]) << 32) | new
-    if q < 0:
-        return np.int64(-1), np.int64(0), np.int64(0)
-    return np.int64(pos), (b << 32) | np.int64(sym[q]), (new << 32) | np.int64(sym[q])
-
-
-@njit(cache=True, inline="always")
-def _append_merge(merges, n_merges, a, b, new):
-    """Append the merge (a, b) -> new to the (n, 3) merge array, doubling it when full."""
-    if n_merges >= merges.shape[0]:
-        bigger = np.zeros((merges.shape[0] * 2, 3), np.int64)
-        bigger[:n_merges] = merges[:n_merges]
-        merges = bigger
-    merges[n_merges, 0] = a
-    merges[n_merges, 1] = b
-    merges[n_merges, 2] = new
-    return merges, n_merges + 1
 
 
 @njit(cache=True)
@@ -362,9 +209,9 @@ def train_merges(sym, word_start, wcount, tok_hash, tok_len, n_tokens, vocab_siz
         if j < 0:
             continue
         key = (np.int64(sym[i]) << 32) | sym[j]
-        s, pk, pv, counts, keys, head, stamp, n_slots = _pair_id(pk, pv, counts, keys, head, stamp, n_slots, key)
+        s, pk, pv, counts, keys, head, stamp, n_slots = pair_id(pk, pv, counts, keys, head, stamp, n_slots, key)
         counts[s] += wcount[word_of[i]]
-        occ_pos, occ_next, n_occ = _add_occurrence(occ_pos, occ_next, head, n_occ, s, i)
+        occ_pos, occ_next, n_occ = add_occurrence(occ_pos, occ_next, head, n_occ, s, i)
 
     hc = np.zeros(max(n_slots, 16), np.int64)
     hk = np.zeros(max(n_slots, 16), np.int64)
@@ -379,7 +226,7 @@ def train_merges(sym, word_start, wcount, tok_hash, tok_len, n_tokens, vocab_siz
     positions = np.zeros(64, np.int32)
     while n_tokens < vocab_size and hsize > 0:
         c, key, hsize = _heap_pop(hc, hk, hsize)
-        s = pv[_slot(pk, key)]
+        s = pv[slot(pk, key)]
         actual = counts[s]
         if actual != c:
             if actual > 0:
@@ -388,24 +235,24 @@ def train_merges(sym, word_start, wcount, tok_hash, tok_len, n_tokens, vocab_siz
         if actual < 1 or actual < min_frequency:
             break
         a = key >> 32
-        b = key & _MASK32
-        h = hashes[a] * _pow_wrap(np.int64(_HASH_MUL), lengths[b]) + hashes[b]
+        b = key & MASK32
+        h = hashes[a] * pow_wrap(np.int64(HASH_MUL), lengths[b]) + hashes[b]
         new = string_id[h] if h in string_id else -1
         if new < 0:
             new = n_tokens
             n_tokens += 1
             if new >= hashes.size:
-                hashes = _grow_i64(hashes, new + 1)
-                lengths = _grow_i64(lengths, new + 1)
+                hashes = grow_i64(hashes, new + 1)
+                lengths = grow_i64(lengths, new + 1)
             hashes[new] = h
             lengths[new] = lengths[a] + lengths[b]
             string_id[h] = new
-        merges, n_merges = _append_merge(merges, n_merges, a, b, new)
+        merges, n_merges = append_merge(merges, n_merges, a, b, new)
 
         # This pair's occurrences (stale and repeated entries fail the symbol checks below). Only
         # a pair of two equal symbols can overlap itself ('a a a'), and those must be merged left
         # to right: then the positions are sorted; otherwise the list order is as good as any.
-        positions, n_p = _take_positions(head, s, occ_pos, occ_next, positions)
+        positions, n_p = take_positions(head, s, occ_pos, occ_next, positions)
         if a == b:
             positions[:n_p] = np.sort(positions[:n_p])
         n_t = 0
@@ -420,17 +267,17 @@ def train_merges(sym, word_start, wcount, tok_hash, tok_len, n_tokens, vocab_siz
             p = prv[pos]
             q = nxt[r]
             for side in range(2):
-                at, old_key, new_key = _neighbour_pair(side, sym, p, q, pos, a, b, new)
+                at, old_key, new_key = neighbour_pair(side, sym, p, q, pos, a, b, new)
                 if at < 0:
                     continue
-                counts[pv[_slot(pk, old_key)]] -= wc
-                t, pk, pv, counts, keys, head, stamp, n_slots = _pair_id(pk, pv, counts, keys, head, stamp, n_slots, new_key)
+                counts[pv[slot(pk, old_key)]] -= wc
+                t, pk, pv, counts, keys, head, stamp, n_slots = pair_id(pk, pv, counts, keys, head, stamp, n_slots, new_key)
                 counts[t] += wc
-                occ_pos, occ_next, n_occ = _add_occurrence(occ_pos, occ_next, head, n_occ, t, at)
+                occ_pos, occ_next, n_occ = add_occurrence(occ_pos, occ_next, head, n_occ, t, at)
                 if stamp[t] != n_merges:
                     stamp[t] = n_merges
                     if n_t >= touched.size:
-                        touched = _grow_i64(touched, n_t + 1)
+                        touched = grow_i64(touched, n_t + 1)
                     touched[n_t] = t
                     n_t += 1
             sym[pos] = new

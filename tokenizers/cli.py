@@ -21,38 +21,37 @@ def tokenizer() -> None:
 @tokenizer.command("train")
 @click.option("--model", type=click.Choice(MODELS), default="byte-bpe", show_default=True)
 @click.option("--vocab-size", type=int, default=32_000, show_default=True)
-@click.option("--min-frequency", type=int, default=0, show_default=True, help="Pairs occurring fewer times are never merged (BPE, WordPiece).")
+@click.option("--min-frequency", type=int, default=None, help="Pairs occurring fewer times are never merged (BPE, WordPiece; default 0).")
 @click.option("--special-tokens", multiple=True, help="Special tokens, repeatable or comma-separated (default: the model's).")
 @click.option("--lowercase/--no-lowercase", default=None, help="Lowercase text first (WordPiece defaults to on).")
-@click.option("--pre-tokenizer", default=None, help="whitespace, bert, metaspace (bpe); gpt2, gpt4 (byte-bpe).")
+@click.option("--pre-tokenizer", default=None, help="whitespace, whitespace_split, bert, metaspace (bpe, wordpiece, unigram); gpt2, gpt4 (byte-bpe).")
 @click.option("--character-coverage", type=float, default=None, help="Unigram: share of characters given a piece; the rarest others encode as <unk> (default 0.9995, as SentencePiece; 1.0 keeps all).")
 @click.option("--text-field", default="text", show_default=True, help="Field holding the text in JSONL/Parquet inputs.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="tokenizer.json to write.")
 @click.option("--progress/--no-progress", default=True, show_default=True)
 @click.argument("inputs", nargs=-1, required=True)
-def train_cmd(model: str, vocab_size: int, min_frequency: int, special_tokens: tuple[str, ...], lowercase: bool | None, pre_tokenizer: str | None, character_coverage: float | None, text_field: str, output: str, progress: bool, inputs: tuple[str, ...]) -> None:
+def train_cmd(model: str, vocab_size: int, min_frequency: int | None, special_tokens: tuple[str, ...], lowercase: bool | None, pre_tokenizer: str | None, character_coverage: float | None, text_field: str, output: str, progress: bool, inputs: tuple[str, ...]) -> None:
     """Train a tokenizer on text, JSONL, Parquet files or pipeline output folders.
+
+    The friendly face of `corpuskit train MODEL`, which takes every option of the trainer.
 
     \b
     Example:
       corpuskit tokenizer train --model byte-bpe --vocab-size 8000 corpus.txt -o tokenizer.json
     """
-    from corpuskit.tokenizers.trainers import TRAINERS
+    import dataclasses
 
-    cls = TRAINERS[model]
-    options: dict = {"vocab_size": vocab_size}
-    if model != "unigram":
-        options["min_frequency"] = min_frequency
+    from corpuskit import registry
+
+    cls = registry.load("trainers", model)
+    given = {"vocab_size": vocab_size, "min_frequency": min_frequency, "lowercase": lowercase, "pre_tokenizer": pre_tokenizer or None, "character_coverage": character_coverage}
+    options = {name: value for name, value in given.items() if value is not None}
     if special_tokens:
         options["special_tokens"] = [t for item in special_tokens for t in item.split(",") if t]
-    if lowercase is not None:
-        options["lowercase"] = lowercase
-    if pre_tokenizer:
-        options["pre_tokenizer"] = pre_tokenizer
-    if character_coverage is not None:
-        if model != "unigram":
-            raise click.UsageError("--character-coverage applies to --model unigram only")
-        options["character_coverage"] = character_coverage
+    fields = {f.name for f in dataclasses.fields(cls.config_class)}
+    for name in options:
+        if name not in fields:
+            raise click.UsageError(f"--{name.replace('_', '-')} does not apply to --model {model}")
     start = time.perf_counter()
     try:
         trainer = cls(**options)

@@ -20,10 +20,12 @@ import numpy as np
 import regex
 
 from corpuskit.files import atomic_write, open_text, write_json_atomic
+from corpuskit.modelfile import ModelFileError
 from corpuskit.tokenizers.decoders import Decoder, decoder_from_hf
 from corpuskit.tokenizers.normalizers import Normalizer, normalizer_from_hf
 from corpuskit.tokenizers.pretokenizers import ByteLevel, Metaspace, PreTokenizer, RegexFinder, check_text, pretokenizer_from_hf
 from corpuskit.tokenizers.processors import PostProcessor, processor_from_hf
+from corpuskit.trainer import Model
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +61,7 @@ def _model_from_hf(obj: dict[str, Any], where: str) -> Any:
     raise ValueError(f"{where}: unsupported model type {kind!r} (supported: BPE, WordPiece, Unigram)")
 
 
-class Tokenizer:
+class Tokenizer(Model):
     """Text <-> ids with a trained model; `save`/`load` use Hugging Face's tokenizer.json."""
 
     def __init__(
@@ -391,14 +393,29 @@ class Tokenizer:
 
     @classmethod
     def load(cls, path: str | Path) -> "Tokenizer":
-        """Read a tokenizer.json (ours or Hugging Face's); a malformed file is a ValueError naming path and line."""
-        with open_text(path) as handle:
-            raw = handle.read()
+        """Read a tokenizer.json (ours or Hugging Face's).
+
+        A malformed file, or one with parts we do not support, is a ModelFileError naming the file,
+        what was expected and what was found (the JSON line, or the part and its type).
+        """
+        expected = "a tokenizer.json"
+        try:
+            with open_text(path) as handle:
+                raw = handle.read()
+        except (FileNotFoundError, IsADirectoryError):
+            raise ModelFileError(path, expected, "no such file" if not Path(path).exists() else "a directory") from None
         try:
             obj = json.loads(raw)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}:{exc.lineno}: malformed JSON: {exc.msg}") from None
-        return cls.from_hf(obj, str(path))
+            raise ModelFileError(path, expected, f"malformed JSON at line {exc.lineno}: {exc.msg}") from None
+        if not isinstance(obj, dict) or not isinstance(obj.get("model"), dict):
+            found = f"a JSON {type(obj).__name__}" if not isinstance(obj, dict) else "a JSON object"
+            raise ModelFileError(path, expected, f"{found} without a 'model' object")
+        try:
+            return cls.from_hf(obj, "")
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            detail = str(exc).removeprefix(": ") if isinstance(exc, ValueError) else f"a malformed part ({type(exc).__name__}: {exc})"
+            raise ModelFileError(path, f"{expected} with parts corpuskit supports", detail) from None
 
     from_file = load
 
@@ -429,7 +446,9 @@ class Tokenizer:
             try:
                 vocab = json.load(handle)
             except json.JSONDecodeError as exc:
-                raise ValueError(f"{vocab_path}:{exc.lineno}: malformed JSON: {exc.msg}") from None
+                raise ModelFileError(vocab_path, "a vocab.json", f"malformed JSON at line {exc.lineno}: {exc.msg}") from None
+        if not isinstance(vocab, dict):
+            raise ModelFileError(vocab_path, "a vocab.json (a JSON object of token: id)", f"a JSON {type(vocab).__name__}")
         merges = []
         with open_text(merges_path) as handle:
             for lineno, line in enumerate(handle, 1):
@@ -438,7 +457,7 @@ class Tokenizer:
                     continue
                 parts = line.split(" ")
                 if len(parts) != 2:
-                    raise ValueError(f"{merges_path}:{lineno}: expected two tokens separated by one space, got {line!r}")
+                    raise ModelFileError(merges_path, "a merges.txt (two tokens separated by one space per line)", f"line {lineno}: {line[:60]!r}")
                 merges.append((parts[0], parts[1]))
         model = BPEModel(vocab, merges, unk_token=unk_token)
         if byte_level:

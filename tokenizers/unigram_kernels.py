@@ -11,7 +11,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from corpuskit.tokenizers.bpe_kernels import _lookup, _slot, build_table
+from corpuskit.tokenizers.table_kernels import build_table, lookup, slot
 
 _NEG_INF = -np.inf
 
@@ -32,7 +32,7 @@ def build_trie(cps, starts):
         node = 0
         for i in range(starts[p], starts[p + 1]):
             key = (np.int64(node) << 21) | cps[i]
-            h = _slot(tkeys, key)
+            h = slot(tkeys, key)
             if tkeys[h] == -1:
                 tkeys[h] = key
                 tvals[h] = np.int32(n_nodes)
@@ -47,11 +47,11 @@ def build_trie(cps, starts):
                     v2 = np.zeros(size, np.int32)
                     for old in range(tkeys.size):
                         if tkeys[old] != -1:
-                            h2 = _slot(k2, tkeys[old])
+                            h2 = slot(k2, tkeys[old])
                             k2[h2] = tkeys[old]
                             v2[h2] = tvals[old]
                     tkeys, tvals = k2, v2
-                    h = _slot(tkeys, key)
+                    h = slot(tkeys, key)
             node = tvals[h]
         if node_piece[node] == -1:
             node_piece[node] = p
@@ -61,7 +61,7 @@ def build_trie(cps, starts):
 @njit(cache=True, inline="always")
 def _child(tkeys, tvals, node, cp):
     """The trie node reached from `node` by code point `cp`, or -1."""
-    return _lookup(tkeys, tvals, (np.int64(node) << 21) | cp)
+    return lookup(tkeys, tvals, (np.int64(node) << 21) | cp)
 
 
 @njit(cache=True, nogil=True)
@@ -337,7 +337,7 @@ def _substring_walk(cps, classes, starts, weights, max_len, marker, table_keys, 
     when `classes` (a script class per position, see scripts.py) is not empty, one script per
     substring with ALONE (-2) characters never inside one.
 
-    With the hash table (`table_keys`/`table_vals`: hash -> index, from bpe_kernels.build_table)
+    With the hash table (`table_keys`/`table_vals`: hash -> index, from table_kernels.build_table)
     empty, write each substring's 64-bit hash to hashes_out (and position << 8 | length to
     where_out when it has room); otherwise record in first_where[index] the first position of
     each hash in the table and, when `next_seen` has room, what follows the substring: next_seen
@@ -381,7 +381,7 @@ def _substring_walk(cps, classes, starts, weights, max_len, marker, table_keys, 
                 h = (h ^ np.uint64(c)) * np.uint64(1099511628211)
                 key = np.int64(h >> shift)
                 if locate:
-                    idx = _lookup(table_keys, table_vals, key)
+                    idx = lookup(table_keys, table_vals, key)
                     if idx >= 0:
                         if first_where[idx] == -1:
                             first_where[idx] = ((s + i) << 8) | (j - i + 1)

@@ -13,10 +13,8 @@ import numpy as np
 from numba import njit, types
 from numba.typed import Dict
 
-from corpuskit.tokenizers.bpe_kernels import _add_occurrence, _append_merge, _grow_i64, _neighbour_pair, _pair_id, _pow_wrap, _slot, _take_positions
-
-_MASK32 = np.int64(0xFFFFFFFF)
-_HASH_MUL = 0x100000001B3
+from corpuskit.tokenizers.merge_kernels import add_occurrence, append_merge, neighbour_pair, pair_id, take_positions
+from corpuskit.tokenizers.table_kernels import HASH_MUL, MASK32, grow_i64, pow_wrap, slot
 
 
 @njit(cache=True)
@@ -36,8 +34,8 @@ def _push(hs, hc, hk, size, s, c, k):
         hs2 = np.zeros(n, np.float64)
         hs2[:size] = hs[:size]
         hs = hs2
-        hc = _grow_i64(hc, n)
-        hk = _grow_i64(hk, n)
+        hc = grow_i64(hc, n)
+        hk = grow_i64(hk, n)
     i = size
     hs[i], hc[i], hk[i] = s, c, k
     while i > 0:
@@ -88,7 +86,7 @@ def _adj_append(adj_start, adj_len, adj_cap, pool, used, owner, entry):
     if n == adj_cap[owner]:
         new_cap = max(4, 2 * n)
         if used + new_cap > pool.size:
-            pool = _grow_i64(pool, used + new_cap)
+            pool = grow_i64(pool, used + new_cap)
         start = adj_start[owner]
         for i in range(n):
             pool[used + i] = pool[start + i]
@@ -109,13 +107,13 @@ def _score(pc, ca, cb, likelihood):
 
 @njit(cache=True, inline="always")
 def _register_pair(pk, pv, counts, slot_key, head, stamp, listed, n_slots, adj_start, adj_len, adj_cap, pool, pool_used, key):
-    """The slot of pair `key` (bpe_kernels._pair_id), listed in both its symbols' runs of pairs
+    """The slot of pair `key` (merge_kernels.pair_id), listed in both its symbols' runs of pairs
     unless it is there already (a new pair, or one that died and forms again)."""
-    t, pk, pv, counts, slot_key, head, stamp, n_slots = _pair_id(pk, pv, counts, slot_key, head, stamp, n_slots, key)
-    listed = _grow_i64(listed, 2 * n_slots)
+    t, pk, pv, counts, slot_key, head, stamp, n_slots = pair_id(pk, pv, counts, slot_key, head, stamp, n_slots, key)
+    listed = grow_i64(listed, 2 * n_slots)
     for side in range(2):
         if listed[2 * t + side] == 0:
-            owner = key >> 32 if side == 0 else key & _MASK32
+            owner = key >> 32 if side == 0 else key & MASK32
             pool, pool_used = _adj_append(adj_start, adj_len, adj_cap, pool, pool_used, owner, 2 * t + side)
             listed[2 * t + side] = 1
     return t, pk, pv, counts, slot_key, head, stamp, listed, n_slots, pool, pool_used
@@ -158,7 +156,7 @@ def train_wordpiece_merges(sym, word_start, wcount, tok_full, tok_base, tok_full
             nxt[i] = i + 1 if i + 1 < word_start[w + 1] else -1
             sym_count[sym[i]] += wcount[w]
 
-    pk = np.full(1 << 16, -1, np.int64)  # pair -> slot, open addressing (bpe_kernels._pair_id)
+    pk = np.full(1 << 16, -1, np.int64)  # pair -> slot, open addressing (merge_kernels.pair_id)
     pv = np.zeros(1 << 16, np.int32)
     counts = np.zeros(1024, np.int64)
     head = np.full(1024, -1, np.int32)
@@ -192,17 +190,17 @@ def train_wordpiece_merges(sym, word_start, wcount, tok_full, tok_base, tok_full
                     pk, pv, counts, slot_key, head, stamp, listed, n_slots, adj_start, adj_len, adj_cap, pool, pool_used, key
                 )
                 counts[s] += wcount[word_of[i]]
-                occ_pos, occ_next, n_occ = _add_occurrence(occ_pos, occ_next, head, n_occ, s, i)
+                occ_pos, occ_next, n_occ = add_occurrence(occ_pos, occ_next, head, n_occ, s, i)
             for s in range(n_slots):
                 key = slot_key[s]
                 if counts[s] > 0:
-                    hs, hc, hk, hsize = _push(hs, hc, hk, hsize, _score(counts[s], sym_count[key >> 32], sym_count[key & _MASK32], likelihood), counts[s], key)
+                    hs, hc, hk, hsize = _push(hs, hc, hk, hsize, _score(counts[s], sym_count[key >> 32], sym_count[key & MASK32], likelihood), counts[s], key)
             continue
         while n_tokens < vocab_size and hsize > 0:
             sc, c, key, hsize = _pop(hs, hc, hk, hsize)
-            s = pv[_slot(pk, key)]
+            s = pv[slot(pk, key)]
             a = key >> 32
-            b = key & _MASK32
+            b = key & MASK32
             actual = counts[s]
             if actual <= 0:
                 continue
@@ -213,28 +211,28 @@ def train_wordpiece_merges(sym, word_start, wcount, tok_full, tok_base, tok_full
             if actual < min_frequency:
                 counts[s] = 0
                 continue
-            h_full = full[a] * _pow_wrap(np.int64(_HASH_MUL), blen[b]) + base[b]
+            h_full = full[a] * pow_wrap(np.int64(HASH_MUL), blen[b]) + base[b]
             new = string_id[h_full] if h_full in string_id else -1
             if new < 0:
                 new = n_tokens
                 n_tokens += 1
                 if new >= cap:
                     cap *= 2
-                    full = _grow_i64(full, cap)
-                    base = _grow_i64(base, cap)
-                    flen = _grow_i64(flen, cap)
-                    blen = _grow_i64(blen, cap)
-                    sym_count = _grow_i64(sym_count, cap)
-                    adj_start = _grow_i64(adj_start, cap)
-                    adj_len = _grow_i64(adj_len, cap)
-                    adj_cap = _grow_i64(adj_cap, cap)
+                    full = grow_i64(full, cap)
+                    base = grow_i64(base, cap)
+                    flen = grow_i64(flen, cap)
+                    blen = grow_i64(blen, cap)
+                    sym_count = grow_i64(sym_count, cap)
+                    adj_start = grow_i64(adj_start, cap)
+                    adj_len = grow_i64(adj_len, cap)
+                    adj_cap = grow_i64(adj_cap, cap)
                 full[new] = h_full
-                base[new] = base[a] * _pow_wrap(np.int64(_HASH_MUL), blen[b]) + base[b]
+                base[new] = base[a] * pow_wrap(np.int64(HASH_MUL), blen[b]) + base[b]
                 flen[new] = flen[a] + blen[b]
                 blen[new] = blen[a] + blen[b]
                 string_id[h_full] = new
-            merges, n_merges = _append_merge(merges, n_merges, a, b, new)
-            positions, n_p = _take_positions(head, s, occ_pos, occ_next, positions)
+            merges, n_merges = append_merge(merges, n_merges, a, b, new)
+            positions, n_p = take_positions(head, s, occ_pos, occ_next, positions)
             pos_sorted = np.sort(positions[:n_p])
             n_t = 0
             last = -1
@@ -256,16 +254,16 @@ def train_wordpiece_merges(sym, word_start, wcount, tok_full, tok_base, tok_full
                 p = prv[pos]
                 q = nxt[r]
                 for side in range(2):
-                    at, old_key, new_key = _neighbour_pair(side, sym, p, q, pos, a, b, new)
+                    at, old_key, new_key = neighbour_pair(side, sym, p, q, pos, a, b, new)
                     if at < 0:
                         continue
                     if old_key != key:
-                        counts[pv[_slot(pk, old_key)]] -= wc
+                        counts[pv[slot(pk, old_key)]] -= wc
                     t, pk, pv, counts, slot_key, head, stamp, listed, n_slots, pool, pool_used = _register_pair(
                         pk, pv, counts, slot_key, head, stamp, listed, n_slots, adj_start, adj_len, adj_cap, pool, pool_used, new_key
                     )
                     counts[t] += wc
-                    occ_pos, occ_next, n_occ = _add_occurrence(occ_pos, occ_next, head, n_occ, t, at)
+                    occ_pos, occ_next, n_occ = add_occurrence(occ_pos, occ_next, head, n_occ, t, at)
                 sym[pos] = new
                 sym[r] = -1
                 nxt[pos] = q
@@ -289,7 +287,7 @@ def train_wordpiece_merges(sym, word_start, wcount, tok_full, tok_base, tok_full
                         continue
                     stamp[t] = n_merges
                     k2 = slot_key[t]
-                    hs, hc, hk, hsize = _push(hs, hc, hk, hsize, _score(counts[t], sym_count[k2 >> 32], sym_count[k2 & _MASK32], likelihood), counts[t], k2)
+                    hs, hc, hk, hsize = _push(hs, hc, hk, hsize, _score(counts[t], sym_count[k2 >> 32], sym_count[k2 & MASK32], likelihood), counts[t], k2)
                 adj_len[owner] = kept - start
             if hsize > 2 * n_slots + 65_536:
                 # too many stale entries: one fresh entry per live pair, heapified in place
@@ -297,7 +295,7 @@ def train_wordpiece_merges(sym, word_start, wcount, tok_full, tok_base, tok_full
                 for t in range(n_slots):
                     if counts[t] > 0:
                         k2 = slot_key[t]
-                        hs[hsize] = _score(counts[t], sym_count[k2 >> 32], sym_count[k2 & _MASK32], likelihood)
+                        hs[hsize] = _score(counts[t], sym_count[k2 >> 32], sym_count[k2 & MASK32], likelihood)
                         hc[hsize] = counts[t]
                         hk[hsize] = k2
                         hsize += 1

@@ -1,6 +1,8 @@
-"""`corpuskit dedup`: near-duplicate removal as a standalone command (two passes over the input).
+"""`corpuskit dedup`: near-duplicate removal as a standalone command.
 
-Kept cheap to import: the MinHash machinery loads when the command runs.
+It runs a one-step pipeline (`minhash_dedup`) through the same map → reduce units and executor
+as `corpuskit pipeline run`, then lists the removed documents. Kept cheap to import: the
+pipeline and MinHash machinery load when the command runs.
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ import click
 @click.option("--text-field", default="text", show_default=True, help="JSONL/Parquet field holding the text.")
 @click.option("--id-field", default="id", show_default=True, help="JSONL/Parquet field holding the id.")
 @click.option("--compression", default="gz", show_default=True, type=click.Choice(["gz", "zst", "none"]))
-@click.option("--on-error", default="raise", show_default=True, type=click.Choice(["raise", "skip"]), help="Broken input records: stop, or log and skip.")
+@click.option("--on-error", default="raise", show_default=True, type=click.Choice(["raise", "skip"]), help="Broken input records: stop, or count and skip.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1), help="Local worker processes (map and reduce units run in parallel).")
+@click.option("--overwrite", is_flag=True, help="Replace a non-empty output folder.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run in the output folder.")
 @click.option("--progress/--no-progress", default=True, show_default=True)
 def dedup(
     inputs: tuple[str, ...],
@@ -38,52 +43,53 @@ def dedup(
     id_field: str,
     compression: str,
     on_error: str,
+    workers: int,
+    overwrite: bool,
+    resume: bool,
     progress: bool,
 ) -> None:
     """Remove near-duplicate documents, keeping the first of each cluster.
 
     Example: corpuskit dedup data/*.jsonl.gz --output-dir deduped --threshold 0.8
     """
-    from tqdm import tqdm
-
-    from corpuskit.dedup.minhash import NearDuplicateIndex, batched
+    from corpuskit.document import CorpusError
     from corpuskit.files import atomic_write
-    from corpuskit.readers import read_corpus
+    from corpuskit.pipeline.cli import _run_with_progress
+    from corpuskit.pipeline.config import parse_config
+    from corpuskit.pipeline.plan import RunLayout
     from corpuskit.writers import write_manifest
-    from corpuskit.writers.jsonl import JsonlWriter
 
-    def corpus():
-        docs = read_corpus(list(inputs), on_error=on_error, text_field=text_field, id_field=id_field)
-        return tqdm(docs, unit=" docs", disable=not progress)
-
-    index = NearDuplicateIndex(threshold=threshold, num_perm=num_perm, ngram=ngram, seed=seed, lowercase=lowercase, sketch_size=sketch_size)
-    ids: list[str] = []
-    for batch in batched(corpus(), 512):
-        ids.extend(doc.id for doc in batch)
-        index.add([doc.text for doc in batch])
-    representatives = index.representatives()
-
-    changed = click.ClickException("the input changed between the two passes; rerun on files nobody is writing")
-    seen = [0]
-
-    def kept():
-        for ordinal, doc in enumerate(corpus()):
-            if ordinal >= len(representatives) or doc.id != ids[ordinal]:
-                raise changed
-            seen[0] = ordinal + 1
-            if representatives[ordinal] == ordinal:
-                yield doc
+    params = {"threshold": threshold, "num_perm": num_perm, "ngram": ngram, "sketch_size": sketch_size, "seed": seed, "lowercase": lowercase}
+    raw = {
+        "inputs": {"paths": list(inputs), "options": {"text_field": text_field, "id_field": id_field}},
+        "steps": [{"minhash_dedup": params}],
+        "output": {"dir": output_dir, "writer": "jsonl", "options": {"compression": compression}},
+        "executor": {"kind": "local", "workers": workers},
+        "on_error": on_error,
+    }
+    try:
+        config = parse_config(raw, base=Path.cwd(), where="corpuskit dedup")
+        summary = _run_with_progress(config, resume, overwrite, progress)
+    except (CorpusError, ValueError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
 
     out = Path(output_dir)
-    files = JsonlWriter(compression=compression).write_all(kept(), out, "dedup")
-    if seen[0] != len(ids):
-        raise changed
+    work = RunLayout(out, 2).global_work(1, len(summary["inputs"]))
     removed = 0
     with atomic_write(out / "duplicates.jsonl", "w") as handle:
-        for ordinal, rep in enumerate(representatives):
-            if rep != ordinal:
-                handle.write(json.dumps({"id": ids[ordinal], "duplicate_of": ids[rep]}, ensure_ascii=False) + "\n")
+        for shard in range(work.n_shards):
+            decisions = json.loads((work.task_dir(f"decide-{shard:05d}") / "decisions.json").read_text(encoding="utf-8"))
+            for doc_id, kept in zip(decisions["ids"], decisions["duplicate_of"]):
+                handle.write(json.dumps({"id": doc_id, "duplicate_of": kept}, ensure_ascii=False) + "\n")
                 removed += 1
-    params = {"threshold": threshold, "num_perm": num_perm, "ngram": ngram, "sketch_size": sketch_size, "seed": seed, "lowercase": lowercase, "bands": index.bands, "rows": index.rows}
-    write_manifest(out, files, {"dedup": {**params, "input_documents": len(ids), "removed": removed}})
-    click.echo(f"{len(ids)} documents, {removed} near-duplicates removed, {len(ids) - removed} kept in {out} (bands={index.bands}, rows={index.rows})")
+    docs = summary["documents"]
+    from corpuskit.dedup.minhash import MinHashDedup
+
+    step = MinHashDedup(**params)
+    info = {**params, "bands": step.bands, "rows": step.rows, "input_documents": docs["input"], "removed": removed, "errored": docs["errored"]}
+    write_manifest(out, summary["files"], {"summary": "_run/summary.json", "dedup": info})
+    skipped = f", {docs['errored']} unreadable records skipped" if docs["errored"] else ""
+    click.echo(
+        f"{docs['input']} documents, {removed} near-duplicates removed, {docs['kept']} kept in {out}{skipped} "
+        f"(bands={step.bands}, rows={step.rows})"
+    )

@@ -1,7 +1,11 @@
-"""C4's cleaning rules (Raffel et al. 2020, section 2.2): line removal, then document rules.
+"""C4's cleaning rules (Raffel et al. 2020, section 2.2, as TensorFlow Datasets' `c4_utils`
+implements them): line removal, then page rules.
 
 Unlike a plain filter, C4 edits the text: lines that fail a line rule are removed (counted per
-rule), then the document is dropped if what remains breaks a document rule. Memory: O(document).
+rule), then the page is dropped if a kept line holds "lorem ipsum" or `{`, if the kept lines hold
+fewer than `min_num_sentences` sentences, or (optional) if it contains a listed bad word.
+Thresholds are the paper's (3 words per line, 5 sentences per page), as datatrove uses them;
+see docs/filters.md for why not `c4_utils`' defaults. Memory: O(document).
 """
 
 from __future__ import annotations
@@ -9,19 +13,23 @@ from __future__ import annotations
 import re
 
 from corpuskit.document import Document, Drop
-from corpuskit.filters.text_stats import TERMINAL_PUNCTUATION
+from corpuskit.filters.text_stats import split_sentences
+from corpuskit.filters.toxicity import load_lexicon
 from corpuskit.steps import Step
 
-CITATION = re.compile(r"\[\d+\]|\[edit\]|\[citation needed\]", re.IGNORECASE)
-SENTENCE_END = re.compile(r"[.!?\u2026\u3002\uff01\uff1f]+[\"'\u201d\u2019)\]]*(?=\s|$)")
+CITATION = re.compile(r"\[\d*\]|\[edit\]|\[citation needed\]")
+END_MARKS = (".", "!", "?", '"')  # the paper's "terminal punctuation mark", as c4_utils lists them
+ELLIPSIS = "..."
 POLICY_PHRASES = ("terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies", "use cookies")
 
 
 class C4Filter(Step):
-    """C4 rules. Line rules (remove the line): no terminal punctuation, fewer than
-    `min_words_per_line` words, a word longer than `max_word_length`, 'javascript', policy text.
-    Document rules (drop): c4_lorem_ipsum, c4_curly_bracket, c4_too_few_lines (nothing left),
-    c4_too_few_sentences. Counters: c4_removed_<rule> per removed line.
+    """C4 rules, in `c4_utils`' order. Line rules (remove the line): a word longer than
+    `max_word_length`, no terminal punctuation (`. ! ? "`; a line ending in `...` counts as
+    none), fewer than `min_words_per_line` words, 'javascript', policy text. Page rules (drop,
+    checked over the kept lines): c4_lorem_ipsum, c4_curly_bracket, c4_too_few_lines (nothing
+    kept), c4_too_few_sentences, c4_bad_words (only with `bad_words_file`: one word or phrase a
+    line, matched case-insensitively on word boundaries). Counters: c4_removed_<rule> per line.
     """
 
     name = "c4"
@@ -37,6 +45,7 @@ class C4Filter(Step):
         filter_lorem_ipsum: bool = True,
         filter_curly_bracket: bool = True,
         min_num_sentences: int | None = 5,
+        bad_words_file: str | None = None,
     ) -> None:
         self.remove_citations = remove_citations
         self.filter_no_terminal_punct = filter_no_terminal_punct
@@ -47,44 +56,61 @@ class C4Filter(Step):
         self.filter_lorem_ipsum = filter_lorem_ipsum
         self.filter_curly_bracket = filter_curly_bracket
         self.min_num_sentences = min_num_sentences
-
-    def line_removal_reason(self, line: str) -> str | None:
-        """Why C4 removes this (stripped, non-empty) line, or None to keep it."""
-        words = line.split()
-        if self.filter_no_terminal_punct and not line.endswith(TERMINAL_PUNCTUATION):
-            return "no_terminal_punct"
-        if self.min_words_per_line is not None and len(words) < self.min_words_per_line:
-            return "too_few_words"
-        if self.max_word_length is not None and any(len(w) > self.max_word_length for w in words):
-            return "long_word"
-        lower = line.lower()
-        if self.filter_javascript and "javascript" in lower:
-            return "javascript"
-        if self.filter_policy and any(p in lower for p in POLICY_PHRASES):
-            return "policy"
-        return None
+        self.bad_words_file = bad_words_file
+        if bad_words_file is not None:
+            load_lexicon(bad_words_file)  # a missing or empty list fails when the step is built
 
     def process(self, doc: Document) -> Document | Drop:
-        text = doc.text
-        lower = text.lower()
-        if self.filter_lorem_ipsum and "lorem ipsum" in lower:
-            return Drop("c4_lorem_ipsum")
-        if self.filter_curly_bracket and "{" in text:
-            return Drop("c4_curly_bracket")
         kept: list[str] = []
-        for raw in text.split("\n"):
-            line = CITATION.sub("", raw).strip() if self.remove_citations else raw.strip()
+        sentences = 0
+        for raw in doc.text.split("\n"):
+            line = raw.strip()
             if not line:
                 continue
-            reason = self.line_removal_reason(line)
-            if reason is None:
-                kept.append(line)
-            else:
-                self.count(f"c4_removed_{reason}")
+            outcome = self._line(line)
+            if isinstance(outcome, Drop):
+                return outcome
+            if outcome is None:
+                continue
+            kept.append(outcome)
+            if self.min_num_sentences is not None:
+                sentences += len(split_sentences(outcome))
         if not kept:
             return Drop("c4_too_few_lines")
-        cleaned = "\n".join(kept)
-        if self.min_num_sentences is not None and len(SENTENCE_END.findall(cleaned)) < self.min_num_sentences:
+        if self.min_num_sentences is not None and sentences < self.min_num_sentences:
             return Drop("c4_too_few_sentences")
+        cleaned = "\n".join(kept)
+        if self.bad_words_file is not None and load_lexicon(self.bad_words_file).count(cleaned) > 0:
+            return Drop("c4_bad_words")
         doc.text = cleaned
         return doc
+
+    def _line(self, line: str) -> str | Drop | None:
+        """The kept line, None when a line rule removes it, or a Drop when it condemns the page.
+
+        The order is `c4_utils`': word length and word count look at the line before citation
+        markers are removed, the ending after (so 'Text. [1]' ends in a space and is removed).
+        """
+        words = line.split()
+        if self.max_word_length is not None and any(len(w) > self.max_word_length for w in words):
+            return self._removed("long_word")
+        if self.remove_citations:
+            line = CITATION.sub("", line)
+        if self.filter_no_terminal_punct and (not line.endswith(END_MARKS) or line.endswith(ELLIPSIS)):
+            return self._removed("no_terminal_punct")
+        if self.min_words_per_line is not None and len(words) < self.min_words_per_line:
+            return self._removed("too_few_words")
+        lower = line.lower()
+        if self.filter_lorem_ipsum and "lorem ipsum" in lower:
+            return Drop("c4_lorem_ipsum")
+        if self.filter_javascript and "javascript" in lower:
+            return self._removed("javascript")
+        if self.filter_curly_bracket and "{" in line:
+            return Drop("c4_curly_bracket")
+        if self.filter_policy and any(p in lower for p in POLICY_PHRASES):
+            return self._removed("policy")
+        return line
+
+    def _removed(self, rule: str) -> None:
+        self.count(f"c4_removed_{rule}")
+        return None

@@ -1,4 +1,5 @@
-"""FineWeb's line-level quality rules (Penedo et al. 2024), published thresholds as defaults.
+"""FineWeb's line-level quality rules (Penedo et al. 2024), as datatrove's FineWebQualityFilter
+(the filter the dataset was built with) applies them; published thresholds as defaults.
 
 Memory and time: O(document).
 """
@@ -6,17 +7,18 @@ Memory and time: O(document).
 from __future__ import annotations
 
 from corpuskit.document import Document
-from corpuskit.filters.text_stats import TERMINAL_PUNCTUATION, duplicate_stats, lines_of
+from corpuskit.filters.text_stats import duplicate_stats, ends_with_sentence_terminal
 from corpuskit.steps import Filter
 
 
 class FineWebFilter(Filter):
     """Drop documents whose lines look like lists, menus or boilerplate.
 
-    Reasons: fineweb_line_punct_ratio (share of lines ending in terminal punctuation below
-    `line_punct_thr`), fineweb_short_line_ratio (share of lines of at most `short_line_length`
+    Lines are the non-blank lines, not stripped (a line ending in a space has no end mark).
+    Reasons: fineweb_line_punct_ratio (share of lines ending in a Unicode sentence terminator
+    such as `.`, `!`, `?`, `。`, `।`, not a quote or `…`, below `line_punct_thr`), fineweb_short_line_ratio (share of lines of at most `short_line_length`
     characters above `short_line_thr`), fineweb_char_dup_ratio (characters in repeated lines over
-    all line characters above `char_duplicates_ratio`), fineweb_list_ratio (newlines per word above
+    the text's characters other than newlines above `char_duplicates_ratio`), fineweb_list_ratio (newlines per word above
     `new_line_ratio`). None switches a rule off.
     """
 
@@ -39,11 +41,11 @@ class FineWebFilter(Filter):
         self.new_line_ratio = new_line_ratio
 
     def drop_reason(self, doc: Document) -> str | None:
-        lines = lines_of(doc.text)
+        lines = [line for line in doc.text.split("\n") if line.strip()]
         if not lines:
             return "fineweb_empty"
         if self.line_punct_thr is not None:
-            ratio = sum(line.endswith(TERMINAL_PUNCTUATION) for line in lines) / len(lines)
+            ratio = sum(map(ends_with_sentence_terminal, lines)) / len(lines)
             if ratio < self.line_punct_thr and not (ratio == 0 and self.line_punct_exclude_zero):
                 return "fineweb_line_punct_ratio"
         if self.short_line_thr is not None:
@@ -51,7 +53,7 @@ class FineWebFilter(Filter):
                 return "fineweb_short_line_ratio"
         if self.char_duplicates_ratio is not None:
             _, chars = duplicate_stats(lines)
-            if chars / sum(len(line) for line in lines) > self.char_duplicates_ratio:
+            if chars / (len(doc.text) - doc.text.count("\n")) > self.char_duplicates_ratio:
                 return "fineweb_char_dup_ratio"
         if self.new_line_ratio is not None:
             words = len(doc.text.split())

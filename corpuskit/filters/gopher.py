@@ -21,9 +21,11 @@ class GopherQualityFilter(Filter):
 
     Words are `str.split()` tokens; those made only of punctuation/symbols do not count as words.
     Reasons: gopher_short_doc, gopher_long_doc, gopher_below_avg_word_length,
-    gopher_above_avg_word_length, gopher_too_many_symbols (hash/ellipsis per word),
+    gopher_above_avg_word_length, gopher_too_many_hashes (`#` per word),
+    gopher_too_many_ellipsis (`...` and `…` per word),
     gopher_too_many_bullets, gopher_too_many_end_ellipsis, gopher_below_alpha_threshold,
-    gopher_too_few_stop_words.
+    gopher_too_few_stop_words (fewer than `min_stop_words` *distinct* stop words, compared
+    lower-cased: "of" 25 times is one).
     """
 
     name = "gopher_quality"
@@ -34,7 +36,8 @@ class GopherQualityFilter(Filter):
         max_doc_words: int | None = 100_000,
         min_avg_word_length: float | None = 3.0,
         max_avg_word_length: float | None = 10.0,
-        max_symbol_word_ratio: float | None = 0.1,
+        max_hash_word_ratio: float | None = 0.1,
+        max_ellipsis_word_ratio: float | None = 0.1,
         max_bullet_lines_ratio: float | None = 0.9,
         max_ellipsis_lines_ratio: float | None = 0.3,
         min_alpha_words_ratio: float | None = 0.8,
@@ -45,7 +48,8 @@ class GopherQualityFilter(Filter):
         self.max_doc_words = max_doc_words
         self.min_avg_word_length = min_avg_word_length
         self.max_avg_word_length = max_avg_word_length
-        self.max_symbol_word_ratio = max_symbol_word_ratio
+        self.max_hash_word_ratio = max_hash_word_ratio
+        self.max_ellipsis_word_ratio = max_ellipsis_word_ratio
         self.max_bullet_lines_ratio = max_bullet_lines_ratio
         self.max_ellipsis_lines_ratio = max_ellipsis_lines_ratio
         self.min_alpha_words_ratio = min_alpha_words_ratio
@@ -68,10 +72,11 @@ class GopherQualityFilter(Filter):
             return "gopher_below_avg_word_length"
         if self.max_avg_word_length is not None and mean_length > self.max_avg_word_length:
             return "gopher_above_avg_word_length"
-        if self.max_symbol_word_ratio is not None:
-            symbols = text.count("#") + sum(text.count(e) for e in ELLIPSES)
-            if symbols / n_words > self.max_symbol_word_ratio:
-                return "gopher_too_many_symbols"
+        if self.max_hash_word_ratio is not None and text.count("#") / n_words > self.max_hash_word_ratio:
+            return "gopher_too_many_hashes"
+        if self.max_ellipsis_word_ratio is not None:
+            if sum(text.count(e) for e in ELLIPSES) / n_words > self.max_ellipsis_word_ratio:
+                return "gopher_too_many_ellipsis"
         lines = lines_of(text)
         if lines and self.max_bullet_lines_ratio is not None:
             if sum(line.startswith(BULLETS) for line in lines) / len(lines) > self.max_bullet_lines_ratio:
@@ -84,13 +89,14 @@ class GopherQualityFilter(Filter):
             if alpha / len(tokens) < self.min_alpha_words_ratio:
                 return "gopher_below_alpha_threshold"
         if self.min_stop_words is not None:
-            found = 0
+            found: set[str] = set()
             for word in words:
-                if word.lower() in self.stop_words:
-                    found += 1
-                    if found >= self.min_stop_words:
+                lower = word.lower()
+                if lower in self.stop_words:
+                    found.add(lower)
+                    if len(found) >= self.min_stop_words:
                         break
-            if found < self.min_stop_words:
+            if len(found) < self.min_stop_words:
                 return "gopher_too_few_stop_words"
         return None
 
@@ -98,12 +104,16 @@ class GopherQualityFilter(Filter):
 class GopherRepetitionFilter(Filter):
     """Gopher's repetition heuristics: duplicate lines/paragraphs and repeated word n-grams.
 
-    Fractions of characters are over the document's characters (lines, paragraphs) or over the
-    characters of its words (n-grams). `top_ngrams` maps n to the largest allowed share of the
-    most frequent n-gram; `dup_ngrams` maps n to the largest allowed share of characters inside
-    repeated n-grams. Reasons: gopher_dup_para_frac, gopher_dup_para_char_frac,
-    gopher_dup_line_frac, gopher_dup_line_char_frac, gopher_top_{n}_gram,
-    gopher_duplicated_{n}_n_grams.
+    Every fraction is over the document's characters. Duplicate lines/paragraphs count each
+    repeat of an earlier one. `top_ngrams` maps n to the largest allowed share of the most
+    frequent n-gram (its characters, spaces included, times its count; a text of a few words
+    fails even without repeats); `dup_ngrams` maps n to
+    the largest allowed share of characters in repeated n-grams. `dup_ngram_count` says which:
+    "repeats" (default: only occurrences after the first, scanning left to right and jumping past
+    each, as datatrove's filter that FineWeb was built with) or "all" (every occurrence of an
+    n-gram that occurs twice or more, first included). Reasons: gopher_dup_para_frac,
+    gopher_dup_para_char_frac, gopher_dup_line_frac, gopher_dup_line_char_frac,
+    gopher_top_{n}_gram, gopher_duplicated_{n}_n_grams.
     """
 
     name = "gopher_repetition"
@@ -116,13 +126,17 @@ class GopherRepetitionFilter(Filter):
         dup_para_char_frac: float | None = 0.2,
         top_ngrams: dict[int, float] | None = None,
         dup_ngrams: dict[int, float] | None = None,
+        dup_ngram_count: str = "repeats",
     ) -> None:
+        if dup_ngram_count not in ("repeats", "all"):
+            raise ValueError(f"gopher_repetition: dup_ngram_count must be 'repeats' or 'all', not {dup_ngram_count!r}")
         self.dup_line_frac = dup_line_frac
         self.dup_para_frac = dup_para_frac
         self.dup_line_char_frac = dup_line_char_frac
         self.dup_para_char_frac = dup_para_char_frac
         self.top_ngrams = dict(DEFAULT_TOP_NGRAMS if top_ngrams is None else top_ngrams)
         self.dup_ngrams = dict(DEFAULT_DUP_NGRAMS if dup_ngrams is None else dup_ngrams)
+        self.dup_ngram_count = dup_ngram_count
 
     def drop_reason(self, doc: Document) -> str | None:
         text = doc.text
@@ -141,16 +155,15 @@ class GopherRepetitionFilter(Filter):
                 return "gopher_dup_line_frac"
             if self.dup_line_char_frac is not None and chars / total_chars > self.dup_line_char_frac:
                 return "gopher_dup_line_char_frac"
-        ngrams = NgramStats(text.split())
+        ngrams = NgramStats(text.split(), total_chars)
         for n, limit in sorted(self.top_ngrams.items()):
             if ngrams.top_fraction(n) > limit:
                 return f"gopher_top_{n}_gram"
-        rules = sorted(self.dup_ngrams.items())
-        for i, (n, limit) in enumerate(rules):
-            fraction = ngrams.duplicate_fraction(n)
+        fraction_of = ngrams.repeated_fraction if self.dup_ngram_count == "repeats" else ngrams.duplicate_fraction
+        for n, limit in sorted(self.dup_ngrams.items()):
+            fraction = fraction_of(n)
             if fraction > limit:
                 return f"gopher_duplicated_{n}_n_grams"
-            # Repeated longer n-grams cover a subset of what repeated shorter ones cover.
-            if all(fraction <= later for _, later in rules[i + 1 :]):
-                break
+            if fraction == 0.0:
+                break  # no n-gram repeats, so no longer one does either
         return None

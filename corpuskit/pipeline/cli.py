@@ -17,10 +17,11 @@ def pipeline() -> None:
 @click.argument("config", type=click.Path(exists=True, dir_okay=False))
 @click.option("--resume", is_flag=True, help="Continue an interrupted run; finished shards are kept.")
 @click.option("--overwrite", is_flag=True, help="Delete a previous run in the output folder first.")
+@click.option("--executor", "executor_kind", metavar="KIND", help="Executor plugin (overrides executor.kind), e.g. local.")
 @click.option("--workers", type=click.IntRange(min=1), help="Worker processes (overrides executor.workers).")
-@click.option("--on-error", type=click.Choice(["skip", "raise"]), help="Overrides executor.on_error.")
+@click.option("--on-error", type=click.Choice(["skip", "raise"]), help="Overrides the config's on_error.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
-def run_cmd(config: str, resume: bool, overwrite: bool, workers: int | None, on_error: str | None, no_progress: bool) -> None:
+def run_cmd(config: str, resume: bool, overwrite: bool, executor_kind: str | None, workers: int | None, on_error: str | None, no_progress: bool) -> None:
     """Run the pipeline CONFIG; print the summary.
 
     \b
@@ -32,7 +33,7 @@ def run_cmd(config: str, resume: bool, overwrite: bool, workers: int | None, on_
     from corpuskit.pipeline import load_config
 
     try:
-        cfg = load_config(config, overrides={"workers": workers, "on_error": on_error})
+        cfg = load_config(config, overrides={"executor": executor_kind, "workers": workers, "on_error": on_error})
         summary = _run_with_progress(cfg, resume, overwrite, progress=cfg.progress and not no_progress)
     except CorpusError as exc:
         raise click.ClickException(str(exc)) from None
@@ -107,11 +108,12 @@ def validate_cmd(config: str) -> None:
       corpuskit pipeline validate pipeline.yaml
     """
     from corpuskit.pipeline import load_config
-    from corpuskit.pipeline.runner import list_shards
+    from corpuskit.pipeline.plan import list_shards
 
     try:
         cfg = load_config(config)
         shards = list_shards(cfg)
     except (ValueError, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"ok: {len(shards)} input shard(s), {len(cfg.steps)} step(s): {', '.join(s.label for s in cfg.steps) or 'none'}")
+    executor = ", ".join([cfg.executor] + [f"{k}={v}" for k, v in cfg.executor_params.items()])
+    click.echo(f"ok: {len(shards)} input shard(s), {len(cfg.steps)} step(s): {', '.join(s.label for s in cfg.steps) or 'none'}; executor {executor}")

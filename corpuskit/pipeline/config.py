@@ -13,9 +13,13 @@ output:
   writer: jsonl                      # jsonl (default) or parquet
   options: {compression: zst, max_docs: 100000}
 executor:
-  workers: 2                         # local processes
-  on_error: skip                     # skip (count) or raise
+  kind: local                        # an executor plugin (corpuskit.executors); default local
+  workers: 2                         # that executor's parameters: local processes
+on_error: skip                       # skip (count) or raise; also accepted inside `executor:`
 ```
+
+The executor is not part of the run's fingerprint: a run started with one executor can be
+resumed with another.
 """
 
 from __future__ import annotations
@@ -29,10 +33,10 @@ from typing import Any
 from corpuskit import registry
 from corpuskit.pipeline.params import ParamError, check_params
 
-TOP_KEYS = {"inputs", "steps", "output", "executor"}
+TOP_KEYS = {"inputs", "steps", "output", "executor", "on_error", "progress"}
 INPUT_KEYS = {"paths", "reader", "options"}
 OUTPUT_KEYS = {"dir", "writer", "options"}
-EXECUTOR_KEYS = {"workers", "on_error", "progress"}
+PIPELINE_KEYS = ("on_error", "progress")  # pipeline settings that older configs write under `executor:`
 
 
 class ConfigError(ValueError):
@@ -55,14 +59,15 @@ class PipelineConfig:
     output_dir: Path
     writer: str
     writer_options: dict[str, Any]
-    workers: int = 1
+    executor: str = "local"
+    executor_params: dict[str, Any] = field(default_factory=dict)
     on_error: str = "skip"
     progress: bool = True
     source: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def fingerprint(self) -> str:
-        """Hash of everything that decides the output (not workers or progress): a resumed run
-        must have the same fingerprint, so a changed config never reuses stale shards."""
+        """Hash of everything that decides the output (not the executor or progress): a resumed
+        run must have the same fingerprint, so a changed config never reuses stale shards."""
         decisive = {
             "inputs": self.inputs,
             "reader": self.reader,
@@ -76,7 +81,11 @@ class PipelineConfig:
 
 
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> PipelineConfig:
-    """Read and validate a YAML config; `overrides` (e.g. {'workers': 4}) replace executor keys."""
+    """Read and validate a YAML config.
+
+    `overrides` replace settings: `executor` (the kind), `on_error`, `progress`, and any other
+    key is a parameter of the executor (e.g. {'workers': 4}); None values are ignored.
+    """
     import yaml
 
     path = Path(path)
@@ -126,18 +135,13 @@ def parse_config(raw: Any, base: Path, where: str = "config", overrides: dict[st
     writer_options = _mapping(output.get("options", {}), f"{where}: output.options")
     _params(_plugin("writers", writer, f"{where}: output.writer"), writer_options, f"{where}: output.options (writer {writer!r})")
 
-    executor = dict(_mapping(raw.get("executor", {}) or {}, f"{where}: executor"))
-    _known(executor, EXECUTOR_KEYS, f"{where}: executor")
-    executor.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    workers = executor.get("workers", 1)
-    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
-        raise ConfigError(f"{where}: executor.workers must be an integer >= 1, got {workers!r}")
-    on_error = executor.get("on_error", "skip")
+    kind, executor_params, settings = _executor(raw, where, overrides or {})
+    on_error = settings.get("on_error", "skip")
     if on_error not in ("skip", "raise"):
-        raise ConfigError(f"{where}: executor.on_error must be 'skip' or 'raise', got {on_error!r}")
-    progress = executor.get("progress", True)
+        raise ConfigError(f"{where}: on_error must be 'skip' or 'raise', got {on_error!r}")
+    progress = settings.get("progress", True)
     if not isinstance(progress, bool):
-        raise ConfigError(f"{where}: executor.progress must be true or false, got {progress!r}")
+        raise ConfigError(f"{where}: progress must be true or false, got {progress!r}")
 
     return PipelineConfig(
         inputs=resolved,
@@ -147,11 +151,40 @@ def parse_config(raw: Any, base: Path, where: str = "config", overrides: dict[st
         output_dir=Path(_resolve(output["dir"], base)),
         writer=writer,
         writer_options=writer_options,
-        workers=workers,
+        executor=kind,
+        executor_params=executor_params,
         on_error=on_error,
         progress=progress,
         source=raw,
     )
+
+
+def _executor(raw: dict[str, Any], where: str, overrides: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """(executor kind, its checked parameters, pipeline settings) from the config and overrides."""
+    block = dict(_mapping(raw.get("executor", {}) or {}, f"{where}: executor"))
+    settings = {}
+    for key in PIPELINE_KEYS:
+        if key in block and key in raw:
+            raise ConfigError(f"{where}: {key!r} is set both at the top level and under executor; keep one")
+        if key in block or key in raw:
+            settings[key] = block.pop(key) if key in block else raw[key]
+    kind = block.pop("kind", "local")
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        if key == "executor":
+            kind = value
+        elif key in PIPELINE_KEYS:
+            settings[key] = value
+        else:
+            block[key] = value
+    cls = _plugin("executors", kind, f"{where}: executor.kind")
+    params = _params(cls, block, f"{where}: executor (kind {kind!r})")
+    try:
+        cls(**params)  # value checks (workers >= 1, ...) now, not after reading the corpus
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: executor (kind {kind!r}): {exc}") from None
+    return kind, params, settings
 
 
 def _steps(raw_steps: Any, where: str) -> list[StepSpec]:

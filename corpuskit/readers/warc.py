@@ -1,12 +1,17 @@
-"""WARC and WET reader (fastwarc): HTML responses extracted to main text with resiliparse."""
+"""WARC and WET reader (fastwarc): HTML responses extracted to main text with resiliparse and
+our boilerplate pass (corpuskit.readers.extract)."""
 
 from __future__ import annotations
 
+import json
+import tempfile
 import zlib
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 from corpuskit.document import Document, Rejected
 from corpuskit.readers.base import Reader
+from corpuskit.readers.extract import BoilerplatePass, HostChrome, extract_main_text
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 
@@ -18,20 +23,49 @@ class WarcReader(Reader):
     A response becomes a document when its status is 200 and its content type is HTML: the
     body is de-chunked and decompressed (Transfer- and Content-Encoding), decoded with the HTTP
     charset, else the `<meta>` charset, else detection, and reduced to its main text by
-    resiliparse (boilerplate such as navigation and footers removed). Skipped and counted:
+    resiliparse after our boilerplate pass (`boilerplate=True`: breadcrumbs, bylines, tag lists,
+    comment forms, link-dense blocks; see corpuskit.readers.extract). `host_chrome=True` reads
+    each file twice over: the first pass extracts every page (spooled to a temporary file) and
+    learns which short lines repeat on many pages of one host, the second yields the pages
+    without them. `main_content=False` keeps all text. Skipped and counted:
     `warc_revisit`, `warc_not_200`, `warc_not_html`, `warc_no_text`. A truncated or malformed
     record ends the file with `warc_truncated` (errored), naming the byte offset. URL, crawl
-    date, WARC record id and HTTP status go to metadata. Memory: one record.
+    date, WARC record id and HTTP status go to metadata. Memory: one record (with
+    `host_chrome`, plus 8 bytes per distinct short line and page of each host).
     """
 
     name = "warc"
     suffixes = (".warc", ".wet", ".arc")
 
-    def __init__(self, main_content: bool = True, min_chars: int = 1) -> None:
+    def __init__(self, main_content: bool = True, boilerplate: bool = True, host_chrome: bool = False, min_chars: int = 1) -> None:
         self.main_content = main_content
+        self.boilerplate = boilerplate
+        self.host_chrome = host_chrome
         self.min_chars = min_chars
+        self._boilerplate_pass = BoilerplatePass()
 
     def read(self, path: str) -> Iterator[Document | Rejected]:
+        if not (self.host_chrome and self.main_content):
+            yield from self._read(path, self.min_chars)
+            return
+        chrome = HostChrome()
+        with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+            for item in self._read(path, 1):
+                if isinstance(item, Document):
+                    chrome.add(_host(item.metadata["url"]), item.text)
+                    spool.write(json.dumps({"id": item.id, "text": item.text, "metadata": item.metadata}) + "\n")
+                else:
+                    spool.write(json.dumps({"rejected": [item.where, item.reason, item.detail, item.errored]}) + "\n")
+            spool.seek(0)
+            for line in spool:
+                entry = json.loads(line)
+                if "rejected" in entry:
+                    yield Rejected(*entry["rejected"])
+                    continue
+                text = chrome.clean(_host(entry["metadata"]["url"]), entry["text"])
+                yield self._document(text, entry["metadata"]["location"], entry["metadata"], self.min_chars)
+
+    def _read(self, path: str, min_chars: int) -> Iterator[Document | Rejected]:
         from fastwarc.warc import ArchiveIterator, WarcRecordType
 
         wanted = WarcRecordType.response | WarcRecordType.resource | WarcRecordType.conversion | WarcRecordType.revisit
@@ -40,7 +74,7 @@ class WarcReader(Reader):
             try:
                 for record in ArchiveIterator(raw, record_types=wanted, parse_http=True):
                     offset = record.stream_pos
-                    yield self._record(record, f"{path}@{offset}", WarcRecordType)
+                    yield self._record(record, f"{path}@{offset}", WarcRecordType, min_chars)
             except Exception as exc:  # noqa: BLE001 - fastwarc reports broken input as OSError and others
                 yield Rejected(f"{path}@{offset}", "warc_truncated", f"record after offset {offset}: {exc}")
                 return
@@ -48,7 +82,7 @@ class WarcReader(Reader):
             # fastwarc stops quietly when the file ends inside a record's header.
             yield Rejected(f"{path}@{offset}", "warc_truncated", "the file ends inside a record (no closing blank line)")
 
-    def _record(self, record, where: str, types) -> Document | Rejected:
+    def _record(self, record, where: str, types, min_chars: int) -> Document | Rejected:
         url = (record.headers.get("WARC-Target-URI") or "").strip("<>")
         where = f"{where} ({url})" if url else where
         kind = record.record_type
@@ -65,7 +99,7 @@ class WarcReader(Reader):
         }
         if kind == types.conversion:  # WET: already plain text
             text = body.decode("utf-8", "surrogateescape").strip()
-            return self._document(text, where, metadata)
+            return self._document(text, where, metadata, min_chars)
         if record.is_http:
             status = record.http_headers.status_code
             metadata["status"] = status
@@ -82,7 +116,7 @@ class WarcReader(Reader):
             charset = None
         if content_type not in _HTML_TYPES:
             return Rejected(where, "warc_not_html", content_type or "no content type", errored=False)
-        return self._document(self._extract(body, charset), where, metadata)
+        return self._document(self._extract(body, charset), where, metadata, min_chars)
 
     def _extract(self, body: bytes, charset: str | None) -> str:
         from resiliparse.extract.html2text import extract_plain_text
@@ -90,13 +124,19 @@ class WarcReader(Reader):
 
         encoding = charset or detect_encoding(body, from_html_meta=True)
         html = bytes_to_str(body, encoding)
+        if self.main_content and self.boilerplate:
+            return extract_main_text(html, self._boilerplate_pass)
         return extract_plain_text(html, main_content=self.main_content, alt_texts=False, list_bullets=False).strip()
 
-    def _document(self, text: str, where: str, metadata: dict) -> Document | Rejected:
-        if len(text) < self.min_chars:
+    def _document(self, text: str, where: str, metadata: dict, min_chars: int) -> Document | Rejected:
+        if len(text) < min_chars:
             return Rejected(where, "warc_no_text", "nothing left after extraction", errored=False)
         doc_id = metadata["warc_record_id"] or where
         return Document(id=str(doc_id), text=text, metadata=metadata)
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc.lower()
 
 
 def _ends_like_a_record(path: str) -> bool:

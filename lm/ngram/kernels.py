@@ -5,7 +5,8 @@ Versions (each tested against its plain-Python reference in tests/lm/test_kernel
    n-gram of at most `order` words ending there, never reaching before `<s>`), lmplz's unit,
    into `corpuskit.spill`'s table (which also spills and merges the sorted runs).
 2. `build_trie`: turn counted rows into trie nodes (parent, word, suffix link, raw count).
-3. `build_child_table` / `score_tokens`: (parent node, word) -> node hash and backoff scoring.
+3. `build_child_table` / `score_tokens`: (parent node, word) -> node hash and backoff scoring;
+   `advance_contexts` runs the same loop for decoding rows.
 Memory of each is stated in its docstring.
 """
 
@@ -162,8 +163,13 @@ def build_child_table(parent, word, prob, backoff, has_children, vocab_size, cap
 
 @njit(cache=True, nogil=True)
 def _score_sentences(first, last, ids, word_start, out_start, bos, eos, max_order, vocab_size, table, floats, prob, backoff,
-                     unigram_has_children, out, out_order):
-    """Score sentences first..last-1 (see `score_tokens`)."""
+                     unigram_has_children, out, out_order, start_nodes, start_lengths, end_nodes, end_lengths):
+    """Score sentences first..last-1 (see `score_tokens`); KenLM's state step, the one copy of it.
+
+    A sentence's context starts from start_nodes[s, :start_lengths[s]] when start_lengths[s] >= 0
+    (else from `<s>` or nothing, as `bos` says) and, when end_lengths has a row per sentence, its
+    final context is written to end_nodes[s] / end_lengths[s] (`advance_contexts`).
+    """
     ctx = np.full(max_order, -1, dtype=np.int64)  # ctx[m]: node of the last m+1 words (with children)
     ctx_bo = np.zeros(max_order, dtype=np.float64)  # and its backoff
     new = np.full(max_order, -1, dtype=np.int64)
@@ -172,7 +178,12 @@ def _score_sentences(first, last, ids, word_start, out_start, bos, eos, max_orde
     mask = np.uint64(table.shape[0] - 1)
     for s in range(first, last):
         n_ctx = 0
-        if bos and max_order > 1:
+        if start_lengths.shape[0] > s and start_lengths[s] >= 0:
+            n_ctx = start_lengths[s]
+            for m in range(n_ctx):
+                ctx[m] = start_nodes[s, m]
+                ctx_bo[m] = backoff[start_nodes[s, m]]
+        elif bos and max_order > 1:
             ctx[0] = 1
             ctx_bo[0] = backoff[1]
             n_ctx = 1
@@ -210,6 +221,24 @@ def _score_sentences(first, last, ids, word_start, out_start, bos, eos, max_orde
                 ctx[n_ctx] = new[n_ctx]
                 ctx_bo[n_ctx] = new_bo[n_ctx]
                 n_ctx += 1
+        if end_lengths.shape[0] > s:
+            end_lengths[s] = n_ctx
+            for m in range(end_nodes.shape[1]):
+                end_nodes[s, m] = ctx[m] if m < n_ctx else -1
+
+
+@njit(cache=True, nogil=True)
+def advance_contexts(nodes, lengths, ids, starts, max_order, vocab_size, table, floats, prob, backoff, unigram_has_children,
+                     out, out_order):
+    """Move each row's context past its words ids[starts[r]:starts[r + 1]], in place (decoding state).
+
+    nodes[r, m] is the node of row r's last m+1 words, lengths[r] how many are kept (at most
+    max_order - 1, up to the first without children and backoff 0, as KenLM's state); out /
+    out_order get each word's log10 p and matched n-gram length. The scorer's own loop does the
+    work, so decoding and `score_tokens` cannot disagree. Memory: O(rows) besides the arrays.
+    """
+    _score_sentences(0, nodes.shape[0], ids, starts, starts, False, False, max_order, vocab_size, table, floats, prob, backoff,
+                     unigram_has_children, out, out_order, nodes.copy(), lengths.copy(), nodes, lengths)
 
 
 @njit(cache=True, nogil=True)
@@ -227,8 +256,10 @@ def score_tokens(ids, lengths, bos, eos, max_order, vocab_size, table, floats, p
     for s in range(n_sent):
         word_start[s + 1] = word_start[s] + lengths[s]
         out_start[s + 1] = out_start[s] + lengths[s] + (1 if eos else 0)
+    no_rows = np.zeros(0, dtype=np.int64)
+    no_nodes = np.zeros((0, 1), dtype=np.int64)
     _score_sentences(0, n_sent, ids, word_start, out_start, bos, eos, max_order, vocab_size, table, floats, prob, backoff,
-                     unigram_has_children, out, out_order)
+                     unigram_has_children, out, out_order, no_nodes, no_rows, no_nodes, no_rows)
     return out_start[n_sent]
 
 

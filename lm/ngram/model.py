@@ -18,6 +18,9 @@ from typing import Any
 import numpy as np
 
 from corpuskit.document import CorpusError
+from corpuskit.lm.ngram import state as ngram_state
+from corpuskit.lm.ngram.kenlm_api import KenLMQueries
+from corpuskit.lm.ngram.state import ContextState
 from corpuskit.lm.ngram.vocab import BOS_ID, EOS_ID, UNK_ID, Vocabulary, pack_words, split_words, unpack_words
 from corpuskit.modelfile import ModelFileError, load_arrays, save_arrays
 from corpuskit.trainer import Model
@@ -58,11 +61,12 @@ class Evaluation:
         return -self.log10_prob / self.tokens * math.log2(10.0) if self.tokens else math.nan
 
 
-class NGramModel(Model):
+class NGramModel(KenLMQueries, Model):
     """log10 probabilities and backoffs of n-grams; the object every estimator and reader returns.
 
     Query with `score` (one sentence), `score_batch` (many: the fast path), `full_scores`,
-    `evaluate`/`perplexity` (a corpus), `next_logprobs` (a distribution for decoding).
+    `evaluate`/`perplexity` (a corpus), kenlm's word-by-word `BaseScore` with a `State`; decode
+    with `corpuskit.lm.decoding` (the model is a `LanguageModel`: `start`, `step`, `reorder`).
     """
 
     LOG_ZERO = -99.0  # ARPA's log10(0) (SRILM convention)
@@ -82,6 +86,7 @@ class NGramModel(Model):
         self.offsets = np.asarray(offsets, dtype=np.int64)
         self.meta = dict(meta or {})
         self._table: np.ndarray | None = None
+        self._scoring: tuple[np.ndarray, ...] | None = None
 
     # construction -------------------------------------------------------------------------
 
@@ -144,6 +149,14 @@ class NGramModel(Model):
             self._table = kernels.build_child_table(self.parent, self.word, self.prob, self.backoff, has_children, len(self.words), capacity)
         return self._table
 
+    def _scoring_arrays(self) -> tuple[np.ndarray, ...]:
+        """The scorer's arrays after the vocabulary arguments: table, its float view, prob, backoff,
+        which unigrams extend a context."""
+        if self._scoring is None:
+            table = self._child_table()
+            self._scoring = (table, table.view(np.float32), self.prob, self.backoff, self._has_children[: len(self.words)])
+        return self._scoring
+
     def ngrams(self, order: int) -> Iterator[tuple[tuple[int, ...], float, float]]:
         """(word ids, log10 prob, log10 backoff) of every n-gram of one order, in model order."""
         start, stop = self.offsets[order - 1], self.offsets[order]
@@ -165,13 +178,11 @@ class NGramModel(Model):
         """log10 p of every scored token and the length of the n-gram that matched."""
         from corpuskit.lm.ngram import kernels
 
-        table = self._child_table()
         total = int(lengths.sum()) + (len(lengths) if eos else 0)
         out = np.empty(total, dtype=np.float64)
         out_order = np.empty(total, dtype=np.int32)
         kernels.score_tokens(np.ascontiguousarray(ids, dtype=np.int32), np.ascontiguousarray(lengths, dtype=np.int64), bool(bos), bool(eos),
-                             self.order, len(self.words), table, table.view(np.float32), self.prob, self.backoff,
-                             self._has_children[: len(self.words)], out, out_order)
+                             self.order, len(self.words), *self._scoring_arrays(), out, out_order)
         return out, out_order
 
     def score_batch(self, sentences: Iterable[str], bos: bool = True, eos: bool = True) -> np.ndarray:
@@ -228,42 +239,42 @@ class NGramModel(Model):
             sentences = [sentences]
         return self.evaluate(sentences).perplexity
 
-    # decoding -----------------------------------------------------------------------------
+    # decoding: the LanguageModel protocol of corpuskit.lm.decoding ------------------------
 
-    def context_nodes(self, history: Sequence[int]) -> list[int]:
-        """Nodes of the longest suffixes of `history` (word ids) that are n-grams, shortest first."""
-        from corpuskit.lm.ngram import kernels
+    @property
+    def vocab_size(self) -> int:
+        return len(self.words)
 
-        table = self._child_table()
-        v = len(self.words)
-        nodes: list[int] = []
-        for m in range(1, min(len(history), self.order - 1) + 1):
-            node = int(history[-m])
-            for w in history[len(history) - m + 1 :]:
-                node = int(kernels.find_child(table, node, int(w), v))
-                if node < 0:
-                    break
-            if node < 0:
-                break
-            nodes.append(node)
-        return nodes
+    def start(self, prompts: Sequence[Sequence[int]]) -> tuple[np.ndarray, ContextState]:
+        """Read prompts (word ids) after `<s>` (a leading `<s>` id is that same one): natural-log
+        next-word probabilities (B, V) and the state. Time: O(B * V * order + prompt words)."""
+        rows = [list(p[1:]) if len(p) and int(p[0]) == BOS_ID else list(p) for p in prompts]
+        starts = np.zeros(len(rows) + 1, dtype=np.int64)
+        starts[1:] = np.cumsum([len(r) for r in rows])
+        flat = np.fromiter((int(t) for r in rows for t in r), dtype=np.int64, count=int(starts[-1]))
+        _, _, state = ngram_state.advance(self, ngram_state.begin(self, len(rows)), flat, starts)
+        return self._natural(ngram_state.next_log10probs(self, state)), state
+
+    def step(self, state: ContextState, tokens: np.ndarray) -> tuple[np.ndarray, ContextState]:
+        """Append one word id per row: natural-log next-word probabilities (B, V) and the new state."""
+        _, _, state = ngram_state.advance(self, state, tokens)
+        return self._natural(ngram_state.next_log10probs(self, state)), state
+
+    @staticmethod
+    def _natural(log10probs: np.ndarray) -> np.ndarray:
+        log10probs *= math.log(10.0)  # in place: a batch of distributions is large
+        return log10probs
+
+    def reorder(self, state: ContextState, indices: np.ndarray) -> ContextState:
+        """Rows `indices` of `state` (beam search; rows may repeat)."""
+        return state.take(indices)
 
     def next_log10probs(self, history: Sequence[int]) -> np.ndarray:
-        """log10 p(w | history) for every word id w (`<s>` gets LOG_ZERO). Memory: O(vocabulary)."""
-        v = len(self.words)
-        scores = self.prob[:v].astype(np.float64)
-        for node in self.context_nodes(history):
-            k = self._node_order(node)
-            start, stop = self.offsets[k], self.offsets[k + 1]
-            lo = start + np.searchsorted(self.parent[start:stop], node, side="left")
-            hi = start + np.searchsorted(self.parent[start:stop], node, side="right")
-            scores += self.backoff[node]
-            scores[self.word[lo:hi]] = self.prob[lo:hi]
-        scores[BOS_ID] = self.LOG_ZERO
-        return scores
-
-    def _node_order(self, node: int) -> int:
-        return int(np.searchsorted(self.offsets, node, side="right"))
+        """log10 p(w | history) for every word id w, history given in full (start it with `<s>`'s
+        id 1 for a sentence start); `<s>` gets LOG_ZERO. Memory: O(vocabulary)."""
+        _, _, state = ngram_state.advance(self, ngram_state.begin(self, 1, bos=False), np.asarray(history, dtype=np.int64),
+                                          np.array([0, len(history)]))
+        return ngram_state.next_log10probs(self, state)[0]
 
     def sentence_ids(self, text: str) -> list[int]:
         """Word ids of a text (OOV -> `<unk>`)."""

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
+from collections.abc import Sequence
+from dataclasses import replace
 
 from corpuskit.lm.decoding import DecodingConfig, generate
 from corpuskit.lm.ngram.model import NGramModel
 from corpuskit.lm.ngram.vocab import BOS_ID, EOS_ID, UNK_ID
 
 
+def generate_texts(model: NGramModel, prompts: Sequence[str], config: DecodingConfig | None = None) -> list[str]:
+    """Continue each prompt (after `<s>`) until `</s>` or `max_tokens`, all in one batch.
+
+    `<unk>` and `<s>` are never produced; the continuation is returned without the prompt.
+    """
+    cfg = replace(config or DecodingConfig(), stop_tokens=(EOS_ID,), banned_tokens=(UNK_ID, BOS_ID))
+    outputs = generate(model, [model.sentence_ids(p) for p in prompts], cfg)
+    return [" ".join(model.words[t] for t in tokens if t != EOS_ID) for tokens in outputs]
+
+
 def generate_text(model: NGramModel, prompt: str = "", config: DecodingConfig | None = None) -> str:
-    """Continue `prompt` (after `<s>`) until `</s>` or `max_tokens`; `<unk>` is never produced."""
-    cfg = config or DecodingConfig()
-    cfg = DecodingConfig(**{**cfg.__dict__, "stop_tokens": (EOS_ID,), "banned_tokens": (UNK_ID, BOS_ID)})
-    history = [BOS_ID, *model.sentence_ids(prompt)]
-
-    def next_logprobs(tokens: list[int]) -> np.ndarray:
-        return model.next_log10probs(tokens) * math.log(10.0)
-
-    tokens = generate(next_logprobs, history, cfg)
-    return " ".join(model.words[t] for t in tokens if t != EOS_ID)
+    """Continue one prompt; see `generate_texts`."""
+    return generate_texts(model, [prompt], config)[0]

@@ -94,6 +94,11 @@ def test_bad_files_name_the_file_what_was_expected_and_what_was_found(tmp_path: 
     absent = tmp_path / "absent.npz"
     assert "no such file" in _message(absent)
 
+    import pickle  # a worker process's error reaches the parent intact
+
+    error = pickle.loads(pickle.dumps(ModelFileError(absent, "a test.thing file", "no such file")))
+    assert (error.path, error.expected, error.found, str(error)) == (str(absent), "a test.thing file", "no such file", f"{absent}: expected a test.thing file, found no such file")
+
 
 def test_damaged_member_and_pickled_arrays_are_model_file_errors(tmp_path: Path) -> None:
     good = tmp_path / "good.npz"

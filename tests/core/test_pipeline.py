@@ -27,7 +27,7 @@ TEST_STEPS = '''
 import time
 from pathlib import Path
 import json
-from corpuskit.steps import Filter, GlobalStep, Step
+from corpuskit.steps import Filter, GlobalStep, ReduceTask, Step
 from corpuskit.document import Drop
 
 class Slow(Step):
@@ -49,22 +49,25 @@ class Explode(Step):
         return doc
 
 class FirstText(GlobalStep):
-    """Keeps the first document of each distinct text, in fit order."""
+    """Keeps the first document of each distinct text in corpus order: a third party's global step."""
     name = "first_text"
-    def __init__(self) -> None:
-        self.keep = set()
-    def fit(self, docs):
+    def map(self, docs, out):
+        (out / "texts.json").write_text(json.dumps([d.text for d in docs]))
+    def reduce_rounds(self, work):
+        return [[ReduceTask("firsts", "firsts")]]
+    def reduce(self, task, work, out):
         seen = set()
-        for doc in docs:
-            if doc.text not in seen:
-                seen.add(doc.text)
-                self.keep.add(doc.id)
-    def save_state(self, directory):
-        (Path(directory) / "keep.json").write_text(json.dumps(sorted(self.keep)))
-    def load_state(self, directory):
-        self.keep = set(json.loads((Path(directory) / "keep.json").read_text()))
+        for shard in range(work.n_shards):
+            flags = []
+            for text in json.loads((work.map_dir(shard) / "texts.json").read_text()):
+                flags.append(text not in seen)
+                seen.add(text)
+            (out / f"{shard}.json").write_text(json.dumps(flags))
+        return {"distinct": len(seen)}
+    def load_shard_state(self, work, shard):
+        self.keep = iter(json.loads((work.task_dir("firsts") / f"{shard}.json").read_text()))
     def process(self, doc):
-        return doc if doc.id in self.keep else Drop("duplicate_text")
+        return doc if next(self.keep) else Drop("duplicate_text")
 '''
 
 
@@ -166,6 +169,7 @@ def test_global_step_sees_every_shard_in_order(tmp_path, test_steps):
     summary = run_pipeline(load_config(config, overrides={"workers": 2}))
     assert sorted(d.id for d in read_corpus(str(tmp_path / "out"))) == ["a.jsonl0", "a.jsonl1", "b.jsonl2"]
     assert summary["dropped"] == {"first_text: duplicate_text": 3}
+    assert summary["counters"]["first_text"] == {"distinct": 3}
     assert [r["documents"] for r in summary["funnel"]] == [6, 6, 6, 3, 3]
     again = run_pipeline(load_config(config), resume=True)  # everything done: nothing recomputed
     assert again["documents"] == summary["documents"]

@@ -1,18 +1,14 @@
-"""ExactDedup: normalised text hashes, first occurrence kept."""
+"""ExactDedup: normalised text hashes, first occurrence kept, through map → reduce units."""
 
 import pytest
 
-from corpuskit.dedup.decisions import document_key
 from corpuskit.dedup.exact import ExactDedup, normalise_for_exact
-from corpuskit.document import CorpusError, Document, Drop
+from corpuskit.document import Document, Drop
+from corpuskit.steps import GlobalWork, StepStateError
 
 
-def run(step, docs, tmp_path):
-    step.fit(iter(docs))
-    step.save_state(tmp_path)
-    worker = ExactDedup(**step.params())
-    worker.load_state(tmp_path)
-    return [worker.process(Document(d.id, d.text)) for d in docs]
+def kinds(results):
+    return [[type(r).__name__ for r in shard] for shard in results]
 
 
 def test_normalisation():
@@ -22,33 +18,52 @@ def test_normalisation():
     assert normalise_for_exact("e\u0301") == "\u00e9"  # NFC
 
 
-def test_first_occurrence_kept_later_copies_dropped(tmp_path):
+def test_first_occurrence_kept_later_copies_dropped(dedup_run):
     docs = [Document("a", "Same text here."), Document("b", "other"), Document("c", "same   TEXT here."), Document("d", "Same text here!")]
-    results = run(ExactDedup(), docs, tmp_path)
-    assert results[0] == docs[0] or isinstance(results[0], Document)
-    assert isinstance(results[1], Document) and isinstance(results[3], Document)
+    (results,) = dedup_run(ExactDedup(), [docs])
+    assert [type(r).__name__ for r in results] == ["Document", "Document", "Drop", "Document"]
     assert results[2] == Drop("exact_duplicate")
-    strict = run(ExactDedup(lowercase=False), docs, tmp_path)
+    (strict,) = dedup_run(ExactDedup(lowercase=False), [docs])
     assert all(isinstance(r, Document) for r in strict)
 
 
-def test_identical_records_keep_exactly_one(tmp_path):
+def test_identical_records_keep_exactly_one(dedup_run):
     docs = [Document("a", "t"), Document("a", "t"), Document("a", "t")]
-    results = run(ExactDedup(), docs, tmp_path)
-    assert [type(r).__name__ for r in results] == ["Document", "Drop", "Drop"]
+    assert kinds(dedup_run(ExactDedup(), [docs])) == [["Document", "Drop", "Drop"]]
 
 
-def test_duplicate_of_and_keys(tmp_path):
+def test_across_shards_the_earliest_shard_wins_and_duplicate_of_names_it(tmp_path):
+    shards = [[Document("s0a", "x"), Document("s0b", "y")], [Document("s1a", "Y"), Document("s1b", "z")], [Document("s2a", "z"), Document("s2b", "x")]]
     step = ExactDedup()
-    step.fit(iter([Document("first", "x"), Document("second", "X")]))
-    doc = Document("second", "X")
-    assert step.process(doc) == Drop("exact_duplicate") and doc.metadata["duplicate_of"] == "first"
-    assert document_key("a", "bc") != document_key("ab", "c")
+    step.fit([iter(s) for s in shards], tmp_path)
+    names, kept = [], []
+    for index, shard in enumerate(shards):
+        step.load_shard_state(GlobalWork(tmp_path, len(shards)), index)
+        for doc in shard:
+            copy = Document(doc.id, doc.text)
+            if isinstance(step.process(copy), Drop):
+                names.append((doc.id, copy.metadata["duplicate_of"]))
+            else:
+                kept.append(doc.id)
+    assert kept == ["s0a", "s0b", "s1b"]
+    assert names == [("s1a", "s0b"), ("s2a", "s1b"), ("s2b", "s0a")]
 
 
-def test_mismatched_state_is_an_error(tmp_path):
+@pytest.mark.parametrize("part_rows", [1, 3, 1000])
+def test_hash_ranges_do_not_change_decisions(dedup_run, monkeypatch, part_rows):
+    docs = [Document(f"d{i}", f"text {i % 7}") for i in range(40)]
+    shards = [docs[:13], docs[13:14], docs[14:]]
+    monkeypatch.setattr(ExactDedup, "part_rows", classmethod(lambda cls: part_rows))
+    results = dedup_run(ExactDedup(), shards)
+    flat = [type(r).__name__ for shard in results for r in shard]
+    assert flat == ["Document"] * 7 + ["Drop"] * 33
+
+
+def test_documents_that_do_not_match_the_decisions_stop_the_run(dedup_run):
+    docs = [Document("a", "x"), Document("b", "x")]
     step = ExactDedup()
-    step.fit(iter([Document("a", "x")]))
-    step.save_state(tmp_path)
-    with pytest.raises(CorpusError, match="exact_dedup.json: state was fitted with"):
-        ExactDedup(lowercase=False).load_state(tmp_path)
+    dedup_run(step, [docs])
+    step._position = 0
+    assert isinstance(step.process(Document("a", "x")), Document)
+    with pytest.raises(StepStateError, match="document 1 of this shard is 'other'"):
+        step.process(Document("other", "x"))

@@ -1,13 +1,12 @@
-"""MinHashDedup / NearDuplicateIndex on generated near-duplicates with known Jaccard."""
-
-import json
+"""MinHashDedup (map → reduce) against the sequential reference on generated near-duplicates."""
 
 import numpy as np
 import pytest
 
-from corpuskit.dedup.minhash import MinHashDedup, NearDuplicateIndex, batched, default_lsh_threshold, lsh_params
+from corpuskit.dedup.minhash import MinHashDedup, band_keys, default_lsh_threshold, lsh_params
+from corpuskit.dedup.reference import NearDuplicateIndex
 from corpuskit.dedup.signatures import jaccard, shingle_set
-from corpuskit.document import CorpusError, Document, Drop
+from corpuskit.document import Document
 from corpuskit.steps import GlobalStep
 
 
@@ -20,26 +19,69 @@ def edit_tail(words: list[str], k: int, tag: str) -> list[str]:
     return words[: len(words) - k] + [f"{tag}{i}" for i in range(k)]
 
 
-def fit_and_process(step, docs, tmp_path):
-    step.fit(iter(docs))
-    step.save_state(tmp_path)
-    fresh = type(step)(**step.params())
-    fresh.load_state(tmp_path)
-    return [fresh.process(Document(d.id, d.text, dict(d.metadata))) for d in docs]
+def split(docs, cuts):
+    bounds = [0, *cuts, len(docs)]
+    return [docs[a:b] for a, b in zip(bounds, bounds[1:])]
 
 
-def test_near_duplicates_found_and_far_pairs_kept(tmp_path):
-    rng = np.random.default_rng(1)
-    base = unique_words(rng, 400)
-    close = edit_tail(base, 8, "c")  # Jaccard ~0.96
-    far = edit_tail(base, 200, "f")  # Jaccard ~0.33
-    other = unique_words(rng, 300)
-    assert jaccard(shingle_set(" ".join(base)), shingle_set(" ".join(close))) > 0.9
-    assert jaccard(shingle_set(" ".join(base)), shingle_set(" ".join(far))) < 0.5
-    docs = [Document("base", " ".join(base)), Document("other", " ".join(other)), Document("close", " ".join(close)), Document("far", " ".join(far))]
-    results = fit_and_process(MinHashDedup(), docs, tmp_path)
-    assert isinstance(results[0], Document) and isinstance(results[1], Document) and isinstance(results[3], Document)
-    assert results[2] == Drop("near_duplicate")
+def reference_decisions(docs, **params):
+    index = NearDuplicateIndex(**params)
+    index.add([d.text for d in docs])
+    reps = index.representatives()
+    return [None if rep == i else docs[rep].id for i, rep in enumerate(reps)]
+
+
+def our_decisions(tmp_path, docs, cuts, **params):
+    step = MinHashDedup(**params)
+    shards = split(docs, cuts)
+    from corpuskit.steps import GlobalWork
+
+    step.fit([iter(s) for s in shards], tmp_path)
+    out = []
+    for index, shard in enumerate(shards):
+        step.load_shard_state(GlobalWork(tmp_path, len(shards)), index)
+        for doc in shard:
+            copy = Document(doc.id, doc.text)
+            result = step.process(copy)
+            out.append(None if isinstance(result, Document) else copy.metadata["duplicate_of"])
+    return out, step
+
+
+def clustered_corpus(seed, clusters=40, edits=100):
+    rng = np.random.default_rng(seed)
+    texts = []
+    for _ in range(clusters):
+        words = unique_words(rng, int(rng.integers(30, 300)))
+        texts.append(" ".join(words))
+        for _ in range(int(rng.integers(0, 4))):
+            copy = list(words)
+            for pos in rng.choice(len(copy), size=max(1, len(copy) // edits), replace=False):
+                copy[pos] = f"x{rng.integers(10**9)}"
+            texts.append(" ".join(copy))
+    order = rng.permutation(len(texts))
+    return [Document(f"d{i}", texts[j]) for i, j in enumerate(order)]
+
+
+@pytest.mark.parametrize("seed,cuts,params", [
+    (3, [], {}),
+    (4, [10, 11, 50], {"threshold": 0.7}),
+    (5, [1, 2, 3], {"verify": False}),
+    (6, [37], {"hashing": "sha1", "num_perm": 64, "sketch_size": 20}),
+])
+def test_same_decisions_as_the_sequential_reference(tmp_path, seed, cuts, params):
+    docs = clustered_corpus(seed, edits=int(np.random.default_rng(seed).integers(8, 60)))
+    ours, _ = our_decisions(tmp_path, docs, cuts, **params)
+    assert ours == reference_decisions(docs, **params)
+    assert any(d is not None for d in ours)
+
+
+def test_key_ranges_do_not_change_decisions(tmp_path, monkeypatch):
+    docs = clustered_corpus(7)
+    expected, _ = our_decisions(tmp_path / "a", docs, [20, 60])
+    monkeypatch.setattr(MinHashDedup, "part_rows", classmethod(lambda cls: 7))
+    split_up, step = our_decisions(tmp_path / "b", docs, [20, 60])
+    assert split_up == expected
+    assert len(list((tmp_path / "b" / "reduce").glob(f"band-000-*"))) > 1
 
 
 def test_chains_end_in_one_cluster_with_the_earliest_kept(tmp_path):
@@ -47,82 +89,76 @@ def test_chains_end_in_one_cluster_with_the_earliest_kept(tmp_path):
     a = unique_words(rng, 500)
     b = a[:450] + [f"b{i}" for i in range(50)]  # a~b about 0.83
     c = b[:50] + [f"c{i}" for i in range(50)] + b[100:]  # b~c about 0.8, a~c lower
-    texts = [" ".join(x) for x in (a, b, c)]
+    texts = [" ".join(x) for x in (c, b, a)]  # c is earliest
     sets = [shingle_set(t) for t in texts]
-    assert jaccard(sets[0], sets[1]) >= 0.8 and jaccard(sets[1], sets[2]) >= 0.8 > jaccard(sets[0], sets[2])
-    index = NearDuplicateIndex(threshold=0.75, num_perm=256)
-    index.add(texts[::-1])  # c, b, a: c is earliest
-    assert index.representatives().tolist() == [0, 0, 0]
+    assert jaccard(sets[2], sets[1]) >= 0.8 and jaccard(sets[1], sets[0]) >= 0.8 > jaccard(sets[2], sets[0])
+    docs = [Document(name, t) for name, t in zip("cba", texts)]
+    ours, _ = our_decisions(tmp_path, docs, [1, 2], threshold=0.75, num_perm=256)
+    assert ours == [None, "c", "c"] == reference_decisions(docs, threshold=0.75, num_perm=256)
 
 
-def test_generated_corpus_recall_and_precision(tmp_path):
-    rng = np.random.default_rng(3)
-    texts, origin = [], []
-    for cluster in range(40):
-        words = unique_words(rng, int(rng.integers(150, 400)))
-        texts.append(" ".join(words)); origin.append(cluster)
-        for _ in range(int(rng.integers(0, 3))):
-            copy = list(words)
-            for pos in rng.choice(len(copy), size=max(1, len(copy) // 100), replace=False):
-                copy[pos] = f"x{rng.integers(10**9)}"
-            texts.append(" ".join(copy)); origin.append(cluster)
-    order = rng.permutation(len(texts))
-    texts = [texts[i] for i in order]
-    origin = [origin[i] for i in order]
-    index = NearDuplicateIndex()
-    for batch in batched(texts, 17):
-        index.add(batch)
-    reps = index.representatives()
-    for i, rep in enumerate(reps):
-        first_of_cluster = origin.index(origin[i])
-        assert rep == first_of_cluster, (i, rep, first_of_cluster)
+def test_a_long_chain_across_shards(tmp_path):
+    rng = np.random.default_rng(11)
+    words = unique_words(rng, 200)
+    chain = []
+    for step in range(60):  # each link edits 4 more words: neighbours similar, ends far apart
+        words = list(words)
+        for pos in rng.choice(len(words), size=4, replace=False):
+            words[pos] = f"e{step}-{pos}"
+        chain.append(" ".join(words))
+    docs = [Document(f"c{i}", t) for i, t in enumerate(chain[::-1])]
+    assert jaccard(shingle_set(chain[0]), shingle_set(chain[-1])) < 0.1
+    ours, _ = our_decisions(tmp_path, docs, [5, 17, 18, 40], threshold=0.7)
+    assert ours == reference_decisions(docs, threshold=0.7)
+    assert ours.count(None) < 10
 
 
-def test_deterministic_decisions(tmp_path):
-    rng = np.random.default_rng(4)
-    base = unique_words(rng, 200)
-    docs = [Document(f"d{i}", " ".join(edit_tail(base, i % 3, f"t{i}"))) for i in range(12)]
-    first = MinHashDedup(); first.fit(iter(docs))
-    second = MinHashDedup(); second.fit(iter(docs))
-    assert first.decisions.drop == second.decisions.drop and len(first.decisions.drop) == 11
-    assert set(first.decisions.drop.values()) == {"d0"}
+def test_a_star_of_ten_thousand_documents(tmp_path):
+    """Each leaf is the centre plus words of its own: leaf~centre above the threshold, leaf~leaf
+    below it. Every leaf must end in the centre's cluster, with O(leaves) sketch checks (the
+    low LSH threshold puts nearly every leaf in one bucket per band; a leaf misses the centre's
+    buckets with probability ~1e-9)."""
+    rng = np.random.default_rng(12)
+    centre = unique_words(rng, 60)
+    leaves = 10_000
+    docs = [Document("centre", " ".join(centre))]
+    for i in range(leaves):
+        docs.append(Document(f"leaf{i}", " ".join(centre + [f"l{i}-{j}" for j in range(22)])))
+    sets = [shingle_set(docs[i].text) for i in (0, 1, 2)]
+    assert jaccard(sets[0], sets[1]) >= 0.6 > jaccard(sets[1], sets[2])
+    ours, step = our_decisions(tmp_path, docs, [3000, 7000], threshold=0.6, lsh_threshold=0.2)
+    assert ours == [None] + ["centre"] * leaves
+    assert step.counters()["sketch_checks"] < 4 * leaves * step.bands
 
 
-def test_colliding_ids_and_identical_records(tmp_path):
+def test_duplicate_of_identical_records_and_empty_texts(tmp_path):
     docs = [
         Document("same", "alpha beta gamma delta epsilon zeta eta theta"),
-        Document("same", "completely different words in this other record here"),
+        Document("other", "completely different words in this other record here"),
         Document("same", "alpha beta gamma delta epsilon zeta eta theta"),  # identical to the first: dropped
         Document("x", ""),  # no words: never clustered
         Document("y", ""),
     ]
-    results = fit_and_process(MinHashDedup(), docs, tmp_path)
-    kinds = [type(r).__name__ for r in results]
-    assert kinds == ["Document", "Document", "Drop", "Document", "Document"]
+    ours, _ = our_decisions(tmp_path, docs, [2])
+    assert ours == [None, None, "same", None, None]
 
 
-def test_duplicate_of_in_metadata_and_state_is_json(tmp_path):
-    docs = [Document("keep", "one two three four five six"), Document("dup", "one two three four five six")]
-    step = MinHashDedup()
-    step.fit(iter(docs))
-    step.save_state(tmp_path)
-    state = json.loads((tmp_path / "minhash_dedup.json").read_text())
-    assert state["params"]["threshold"] == 0.8 and list(state["drop"].values()) == ["keep"]
-    doc = Document("dup", "one two three four five six")
-    assert step.process(doc) == Drop("near_duplicate") and doc.metadata["duplicate_of"] == "keep"
+def test_empty_input_and_empty_shards(tmp_path):
+    ours, _ = our_decisions(tmp_path / "a", [], [])
+    assert ours == []
+    docs = [Document("a", "one two three four five six"), Document("b", "one two three four five six")]
+    ours, _ = our_decisions(tmp_path / "b", docs, [0, 0, 1, 1])
+    assert ours == [None, "a"]
 
 
-def test_state_errors_name_the_file(tmp_path):
-    step = MinHashDedup()
-    with pytest.raises(CorpusError, match="minhash_dedup.json: no saved"):
-        step.load_state(tmp_path)
-    step.fit(iter([Document("a", "x y z")]))
-    step.save_state(tmp_path)
-    with pytest.raises(CorpusError, match="fitted with"):
-        MinHashDedup(threshold=0.9).load_state(tmp_path)
-    (tmp_path / "minhash_dedup.json").write_text("{\n broken")
-    with pytest.raises(CorpusError, match=r"minhash_dedup.json:2: not valid JSON"):
-        step.load_state(tmp_path)
+def test_band_keys_equal_exactly_when_band_rows_are_equal():
+    rng = np.random.default_rng(1)
+    sig = rng.integers(0, 2**32, size=(50, 12), dtype=np.uint64).astype(np.uint32)
+    sig[7, :4] = sig[3, :4]  # same first band only
+    keys = band_keys(sig, bands=3, rows=4)
+    assert keys[7, 0] == keys[3, 0] and keys[7, 1] != keys[3, 1]
+    assert len(np.unique(keys[:, 2])) == 50
+    assert keys.dtype == np.uint64 and keys.shape == (50, 3)
 
 
 def test_is_a_global_step_and_validates_parameters():
@@ -142,20 +178,11 @@ def test_lsh_parameters_come_from_datasketch():
     assert lsh_params(0.7, 128) == (lsh.b, lsh.r)
     assert default_lsh_threshold(0.8, True) == pytest.approx(0.6)
     assert default_lsh_threshold(0.8, False) == 0.8
-    index = NearDuplicateIndex(threshold=0.8, verify=False)
-    assert (index.bands, index.rows) == lsh_params(0.8, 128)
+    step = MinHashDedup(threshold=0.8, verify=False)
+    assert (step.bands, step.rows) == lsh_params(0.8, 128)
 
 
-def test_empty_inputs():
-    index = NearDuplicateIndex()
-    index.add([])
-    assert index.representatives().tolist() == []
-    step = MinHashDedup()
-    step.fit(iter([]))
-    assert step.decisions.drop == {} and step.decisions.keep_once == set()
-
-
-def test_sha1_without_check_clusters_exactly_like_datasketch_end_to_end():
+def test_reference_with_sha1_and_no_check_clusters_exactly_like_datasketch():
     from datasketch import MinHash, MinHashLSH
 
     from corpuskit.dedup.unionfind import UnionFind

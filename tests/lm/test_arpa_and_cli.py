@@ -102,6 +102,11 @@ def test_cli_train_perplexity_score_generate(tmp_path, corpus_file, test_sentenc
         assert words[0] == "w0" and 1 < len(words) <= 9 and all(w.startswith("w") for w in words)
         outputs.add(result.output)
     assert len(outputs) > 1
+    result = runner.invoke(lm, ["ngram", "generate", str(model_path), "--prompt", "w0", "-n", "4", "--strategy", "sample",
+                                "--repetition-penalty", "1.5", "--max-tokens", "8"])
+    assert result.exit_code == 0, result.output
+    samples = result.output.strip().split("\n")
+    assert len(samples) == 4 and len(set(samples)) > 1 and all(s.startswith("w0") for s in samples)
 
 
 def test_cli_reports_bad_arguments(corpus_file, tmp_path) -> None:

@@ -83,3 +83,47 @@ def test_gensim_lee_corpus_round_trip(tmp_path) -> None:
     np.testing.assert_allclose(model.score_batch(held), [ref.score(s) for s in held], rtol=1e-6)
     again = NGramModel.load(tmp_path / "lee.arpa.gz")
     np.testing.assert_allclose(again.score_batch(held), model.score_batch(held), atol=1e-5)
+
+
+def test_stateful_queries_match_kenlms(trained: NGramModel, test_sentences, tmp_path) -> None:
+    from corpuskit.lm.ngram import State
+
+    trained.save(tmp_path / "m.arpa")
+    ref = kenlm.Model(str(tmp_path / "m.arpa"))
+    for word in ("w0", "w299", "w309", "<s>", "</s>", "<unk>", "nope"):
+        assert (word in trained) == (word in ref), word
+    ours_states, their_states = [], []
+    for sentence in test_sentences[:40]:
+        for begin in (True, False):
+            ours, theirs = State(), kenlm.State()
+            (trained.BeginSentenceWrite if begin else trained.NullContextWrite)(ours)
+            (ref.BeginSentenceWrite if begin else ref.NullContextWrite)(theirs)
+            total = 0.0
+            for word in sentence.split() + ["</s>"]:
+                ours_out, theirs_out = State(), kenlm.State()
+                got = trained.BaseFullScore(ours, word, ours_out)
+                want = ref.BaseFullScore(theirs, word, theirs_out)
+                assert got.log_prob == pytest.approx(want.log_prob, abs=1e-4)
+                assert (got.ngram_length, got.oov) == (want.ngram_length, want.oov)
+                assert trained.BaseScore(ours, word, State()) == got.log_prob
+                total += got.log_prob
+                ours, theirs = ours_out, theirs_out
+                ours_states.append(ours)
+                their_states.append(theirs)
+            assert total == pytest.approx(trained.score(sentence, bos=begin), abs=1e-9)
+    for words in (["<s>", "w1"], ["w1", "<s>", "w2"], ["<unk>", "w1"], ["</s>", "w1", "</s>", "</s>"], ["nope", "nope", "w2"]):
+        ours, theirs = State(), kenlm.State()
+        trained.NullContextWrite(ours)
+        ref.NullContextWrite(theirs)
+        for word in words:  # special words used as words score as in kenlm too
+            ours_out, theirs_out = State(), kenlm.State()
+            got, want = trained.BaseFullScore(ours, word, ours_out), ref.BaseFullScore(theirs, word, theirs_out)
+            assert (got.ngram_length, got.oov) == (want.ngram_length, want.oov) and got.log_prob == pytest.approx(want.log_prob, abs=1e-4)
+            ours, theirs = ours_out, theirs_out
+    # the same positions share a state in both: KenLM's minimal context, kept alike
+    ours_ids = {s: i for i, s in enumerate(dict.fromkeys(ours_states))}
+    their_ids = {s: i for i, s in enumerate(dict.fromkeys(their_states))}
+    ours_partition = [ours_ids[s] for s in ours_states]
+    their_partition = [their_ids[s] for s in their_states]
+    assert len(ours_ids) == len(their_ids) > 10
+    assert [ours_partition.index(i) for i in ours_partition] == [their_partition.index(i) for i in their_partition]

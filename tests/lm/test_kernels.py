@@ -98,32 +98,76 @@ def test_counts_merge_and_save_round_trip(tmp_path) -> None:
     assert again.words == whole.words and np.array_equal(again.rows, whole.rows) and again.tokens == 8
 
 
-@pytest.mark.parametrize("order", [1, 2, 3, 4])
-@pytest.mark.parametrize("bos,eos", [(True, True), (False, True), (True, False), (False, False)])
-def test_score_tokens_matches_textbook_backoff(order: int, bos: bool, eos: bool) -> None:
-    rng = np.random.default_rng(order * 10 + bos * 2 + eos)
-    vocab = 7
+def random_model(rng: np.random.Generator, order: int, vocab: int):
+    """A model over a random closed set of n-grams (each one's prefix and suffix present), with
+    random probabilities and backoffs (some non-zero on n-grams without children), and that set."""
+    from corpuskit.lm.ngram.model import NGramModel
+
     ngrams: dict[tuple, tuple[float, float]] = {(w,): (float(-rng.uniform(0.1, 3)), float(-rng.uniform(0, 1))) for w in range(vocab)}
-    for k in range(2, order + 1):  # random closed set of n-grams: each one's prefix and suffix present
+    for k in range(2, order + 1):
         for _ in range(25):
             base = [g for g in ngrams if len(g) == k - 1]
             g = base[rng.integers(len(base))] + (int(rng.integers(0, vocab)),)
             if g[1:] in ngrams:
-                ngrams[g] = (float(-rng.uniform(0.1, 3)), float(-rng.uniform(0, 1)) if k < order else 0.0)
-    from corpuskit.lm.ngram.model import NGramModel
-
+                ngrams[g] = (float(-rng.uniform(0.1, 3)), float(-rng.uniform(0, 1)) if k < order and rng.random() < 0.8 else 0.0)
     words = ["<unk>", "<s>", "</s>"] + [f"x{i}" for i in range(3, vocab)]
     grams = sorted(ngrams, key=len)
     node_of = {g: i for i, g in enumerate(grams)}
     parent = np.asarray([-1 if len(g) == 1 else node_of[g[:-1]] for g in grams])
     model = NGramModel.from_nodes(words, order, parent, np.asarray([g[-1] for g in grams]), np.asarray([len(g) for g in grams]),
                                   np.asarray([ngrams[g][0] for g in grams]), np.asarray([ngrams[g][1] for g in grams]), np.arange(len(grams)))
+    return model, ngrams
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+@pytest.mark.parametrize("bos,eos", [(True, True), (False, True), (True, False), (False, False)])
+def test_score_tokens_matches_textbook_backoff(order: int, bos: bool, eos: bool) -> None:
+    rng = np.random.default_rng(order * 10 + bos * 2 + eos)
+    vocab = 7
+    model, ngrams = random_model(rng, order, vocab)
     sentences = [list(rng.integers(0, vocab, size=int(rng.integers(0, 11)))) for _ in range(23)]
     ids = np.asarray([w for s in sentences for w in s], dtype=np.int32)
     lengths = np.asarray([len(s) for s in sentences], dtype=np.int64)
     got, _ = model.score_ids(ids, lengths, bos, eos)
     expected = [x for s in sentences for x in score_ref(s, ngrams, order, bos, eos)]
     np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 5])
+def test_advance_contexts_matches_textbook_backoff_and_kenlm_state(order: int) -> None:
+    """Decoding rows move through `advance_contexts` from contexts it made itself; each word's
+    score is textbook backoff over the whole history, and each row keeps the longest suffixes of
+    its history that are n-grams with children or a backoff (KenLM's state)."""
+    from corpuskit.lm.ngram import state as ngram_state
+
+    rng = np.random.default_rng(100 + order)
+    model, ngrams = random_model(rng, order, 6)
+    extends = {g for g, (_, b) in ngrams.items() if b != 0} | {g[:-1] for g in ngrams if len(g) > 1}
+    gram_of = {}
+    for k in range(1, order + 1):
+        for i, (gram, _, _) in enumerate(model.ngrams(k)):
+            gram_of[int(model.offsets[k - 1]) + i] = gram
+    histories = [[1] if rng.random() < 0.5 else [] for _ in range(17)]
+    state = ngram_state.begin(model, len(histories), bos=False)
+    _, _, state = ngram_state.advance(model, state, [w for h in histories for w in h], np.cumsum([0] + [len(h) for h in histories]))
+    for _ in range(3):  # three rounds of 0..4 words per row, odd sizes included
+        words = [list(rng.integers(0, 6, size=int(rng.integers(0, 5)))) for _ in histories]
+        scores, matched, state = ngram_state.advance(model, state, [w for ws in words for w in ws], np.cumsum([0] + [len(w) for w in words]))
+        at = 0
+        for r, ws in enumerate(words):
+            expected = score_ref(histories[r] + ws, ngrams, order, bos=False, eos=False)[len(histories[r]):]
+            np.testing.assert_allclose(scores[at : at + len(ws)], expected, atol=1e-5)
+            assert (matched[at : at + len(ws)] >= 1).all() and (matched[at : at + len(ws)] <= order).all()
+            at += len(ws)
+            histories[r] += ws
+            kept = []
+            for m in range(1, min(order - 1, len(histories[r])) + 1):
+                gram = tuple(histories[r][-m:])
+                if gram not in ngrams or gram not in extends:
+                    break
+                kept.append(gram)
+            assert [gram_of[int(n)] for n in state.nodes[r, : state.lengths[r]]] == kept, histories[r]
+            assert (state.nodes[r, state.lengths[r] :] == -1).all()
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -65,7 +65,7 @@ def test_cli_errors_are_clear(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{")
     result = runner.invoke(tokenizer, ["encode", str(bad)], input="x\n")
-    assert result.exit_code != 0 and "bad.json:1: malformed JSON" in result.output
+    assert result.exit_code != 0 and "bad.json: expected a tokenizer.json, found malformed JSON at line 1" in result.output
     small = tmp_path / "small.txt"
     small.write_text("hello\n")
     tok = tmp_path / "tok.json"
@@ -109,4 +109,24 @@ def test_unigram_character_coverage_option(train_lines: list[str], tmp_path: Pat
         shares[coverage] = float(dict(line.split("\t") for line in stats.output.splitlines())["unknown_share"])
     assert shares["1.0"] == 0.0 < shares["0.99"] < 0.05
     result = runner.invoke(tokenizer, ["train", "--model", "bpe", "--character-coverage", "0.9", str(corpus), "-o", str(tmp_path / "b.json")])
-    assert result.exit_code != 0 and "unigram only" in result.output
+    assert result.exit_code != 0 and "--character-coverage does not apply to --model bpe" in result.output
+
+
+def test_bpe_through_corpuskit_train(train_lines: list[str], tmp_path: Path) -> None:
+    """The generic `corpuskit train bpe` builds its flags from BPEConfig and writes the API's exact file."""
+    from corpuskit.cli import main
+    from corpuskit.tokenizers.tokenizer import Tokenizer
+    from corpuskit.tokenizers.trainers import BPETrainer
+
+    corpus = tmp_path / "train.txt"
+    corpus.write_text("\n".join(train_lines[:80]) + "\n")
+    out = tmp_path / "tok.json"
+    runner = CliRunner()
+    result = runner.invoke(main, ["train", "bpe", "--vocab-size", "300", "--special-tokens", "<s>,</s>", "--pre-tokenizer", "metaspace", "--lowercase", str(corpus), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    tok = Tokenizer.load(out)
+    assert tok.vocab_size == 300 and [t.content for t in tok.added_tokens] == ["[UNK]", "<s>", "</s>"]
+    BPETrainer(vocab_size=300, special_tokens=["<s>", "</s>"], pre_tokenizer="metaspace", lowercase=True).train_files(str(corpus)).save(tmp_path / "api.json")
+    assert out.read_bytes() == (tmp_path / "api.json").read_bytes()
+    result = runner.invoke(main, ["train", "bpe", "--character-coverage", "0.9", str(corpus), "-o", str(out)])
+    assert result.exit_code == 2 and "--character-coverage is not an option of trainer 'bpe'" in result.output

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from corpuskit.tokenizers.bpe import BPEModel, compute_alphabet, train_bpe
-from corpuskit.tokenizers.bpe_kernels import build_table, encode_word_reference, encode_words, train_merges_reference
+from corpuskit.tokenizers.table_kernels import build_table
+from corpuskit.tokenizers.bpe_kernels import encode_word_reference, encode_words, train_merges_reference
 from corpuskit.tokenizers.wordpiece import train_wordpiece
 from corpuskit.tokenizers.wordpiece_kernels import train_wordpiece_reference
 
@@ -65,6 +66,27 @@ def test_encode_words_edge_cases() -> None:
     assert bounds.tolist() == [0, 0, 3]
     assert out.tolist() == [2, 2, 1]
     assert lens.tolist() == [2, 2, 1]
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 1000])
+def test_hash_table_matches_a_dict(n: int) -> None:
+    """The shared open-addressing table (table_kernels) against a plain dict, keys present and absent."""
+    from corpuskit.tokenizers.table_kernels import grow_i64, lookup
+
+    rng = np.random.default_rng(n)
+    keys = np.unique(rng.integers(0, 1 << 62, size=n, dtype=np.int64))
+    keys = np.concatenate([keys, np.arange(3, dtype=np.int64) * (1 << 32)])  # colliding low bits too
+    keys = np.unique(keys)
+    values = rng.integers(0, 1 << 40, size=keys.size, dtype=np.int64)
+    tkeys, tvals = build_table(keys, values)
+    assert tkeys.size >= 2 * keys.size and tkeys.size & (tkeys.size - 1) == 0
+    expected = dict(zip(keys.tolist(), values.tolist()))
+    probes = np.concatenate([keys, rng.integers(0, 1 << 62, size=50, dtype=np.int64)])
+    for key in probes.tolist():
+        assert lookup(tkeys, tvals, key) == expected.get(key, -1)
+    grown = grow_i64(values, values.size + 1)
+    assert grown.size >= 2 * values.size and grown[: values.size].tolist() == values.tolist() and not grown[values.size :].any()
+    assert grow_i64(values, values.size) is values
 
 
 @pytest.mark.parametrize("seed,vocab,criterion", [(0, 60, "likelihood"), (1, 35, "likelihood"), (5, 120, "likelihood"), (2, 90, "frequency")])

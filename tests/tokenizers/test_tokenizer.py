@@ -118,27 +118,31 @@ def test_vocab_size_below_alphabet_is_an_error(train_lines: list[str]) -> None:
     assert small.encode("中")[0] == small.token_to_id("[UNK]")
 
 
-def test_malformed_and_unknown_files_are_clear_errors(tmp_path: Path) -> None:
-    bad = tmp_path / "bad.json"
-    bad.write_text('{\n  "model": {\n  oops }')
-    with pytest.raises(ValueError, match=r"bad.json:3: malformed JSON"):
-        Tokenizer.load(bad)
-    other = tmp_path / "wordlevel.json"
-    other.write_text(json.dumps({"model": {"type": "WordLevel", "vocab": {}}}))
-    with pytest.raises(ValueError, match="unsupported model type 'WordLevel'"):
-        Tokenizer.load(other)
-    nomodel = tmp_path / "nomodel.json"
-    nomodel.write_text("[1, 2]")
-    with pytest.raises(ValueError, match="not a tokenizer.json"):
-        Tokenizer.load(nomodel)
-    badmerge = tmp_path / "badmerge.json"
-    badmerge.write_text(json.dumps({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a b"]}}))
-    with pytest.raises(ValueError, match="missing from the vocabulary"):
-        Tokenizer.load(badmerge)
-    badpre = tmp_path / "badpre.json"
-    badpre.write_text(json.dumps({"pre_tokenizer": {"type": "Digits"}, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}))
-    with pytest.raises(ValueError, match="pre_tokenizer: unsupported pre-tokenizer type 'Digits'"):
-        Tokenizer.load(badpre)
+def test_malformed_and_unknown_files_are_model_file_errors(tmp_path: Path) -> None:
+    from corpuskit.modelfile import ModelFileError
+
+    def error(name: str, content: str) -> str:
+        path = tmp_path / name
+        path.write_text(content)
+        with pytest.raises(ModelFileError) as info:
+            Tokenizer.load(path)
+        assert str(info.value).startswith(f"{path}: expected a tokenizer.json")
+        return str(info.value)
+
+    assert "found malformed JSON at line 3" in error("bad.json", '{\n  "model": {\n  oops }')
+    assert "found malformed JSON at line 1" in error("empty.json", "")
+    assert "found model: unsupported model type 'WordLevel'" in error("wordlevel.json", json.dumps({"model": {"type": "WordLevel", "vocab": {}}}))
+    assert "found a JSON list without a 'model' object" in error("nomodel.json", "[1, 2]")
+    assert "missing from the vocabulary" in error("badmerge.json", json.dumps({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a b"]}}))
+    assert "found pre_tokenizer: unsupported pre-tokenizer type 'Digits'" in error("badpre.json", json.dumps({"pre_tokenizer": {"type": "Digits"}, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}))
+    assert "a malformed part (TypeError" in error("badvocab.json", json.dumps({"model": {"type": "BPE", "vocab": 7, "merges": []}}))
+    with pytest.raises(ModelFileError, match="no such file"):
+        Tokenizer.load(tmp_path / "absent.json")
+    merges = tmp_path / "merges.txt"
+    merges.write_text("#version: 0.2\na b c\n")
+    (tmp_path / "vocab.json").write_text(json.dumps({"a": 0, "b": 1}))
+    with pytest.raises(ModelFileError, match="merges.txt: expected a merges.txt .* found line 2: 'a b c'"):
+        Tokenizer.from_vocab_merges(tmp_path / "vocab.json", merges)
 
 
 def test_unknown_id_in_decode_is_an_error(trained: dict) -> None:
@@ -233,17 +237,6 @@ def test_train_files_reads_text_jsonl_and_pipeline_output(train_lines: list[str]
     write_manifest(out, files)
     from_dir = ByteLevelBPETrainer(vocab_size=400).train_files(str(out))
     assert from_dir.model.merges == from_iter.model.merges
-
-
-def test_trainers_keep_the_protocol_and_are_plugins() -> None:
-    from corpuskit import registry
-    from corpuskit.trainer import Model, Trainer
-
-    for name, cls in [("bpe", BPETrainer), ("byte-bpe", ByteLevelBPETrainer), ("wordpiece", WordPieceTrainer), ("unigram", UnigramTrainer)]:
-        trainer = registry.load("trainers", name)(vocab_size=300)
-        assert isinstance(trainer, cls) and isinstance(trainer, Trainer)
-        assert trainer.config.vocab_size == 300
-    assert isinstance(ByteLevelBPETrainer(vocab_size=260).train(iter(["ab"])), Model)
 
 
 def test_normalizer_options(train_lines: list[str]) -> None:
