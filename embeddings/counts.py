@@ -43,7 +43,7 @@ class VocabCounts(Counts):
         if len(words) != counts.shape[0]:
             raise ValueError(f"{len(words)} words but {counts.shape[0]} counts")
         order = canonical_order(words, counts)
-        self.words = [words[i] for i in order]
+        self.words = [words[i] for i in order.tolist()]
         self.counts = counts[order]
         if len(set(self.words)) != len(self.words):
             raise ValueError("a word is listed twice")
@@ -72,7 +72,7 @@ class VocabCounts(Counts):
         order = canonical_order(union, totals)
         position = np.empty(len(union), dtype=np.int32)
         position[order] = np.arange(len(union), dtype=np.int32)
-        return [union[i] for i in order], totals[order], position[: len(self.words)], position[other_ids]
+        return [union[i] for i in order.tolist()], totals[order], position[: len(self.words)], position[other_ids]
 
     def _merged(self, other: Counts) -> "VocabCounts":
         assert isinstance(other, VocabCounts)

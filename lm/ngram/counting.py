@@ -30,25 +30,31 @@ log = logging.getLogger(__name__)
 COUNTS_FORMAT = "corpuskit.ngram-counts"
 
 
-def canonical_words(words: Sequence[str]) -> tuple[list[str], np.ndarray]:
-    """(words with the specials first and the rest sorted, remap: old id -> new id). O(V log V)."""
-    rest = sorted(range(len(SPECIALS), len(words)), key=words.__getitem__)
+def canonical_words(words: Sequence[str], frequency: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """(words in canonical order, remap: old id -> new id). O(V log V).
+
+    The specials first, then by descending `frequency`, ties by the word: an order that does not
+    depend on how the corpus was split, and keeps frequent words' ids small and close together.
+    """
+    by_word = np.asarray(sorted(range(len(SPECIALS), len(words)), key=words.__getitem__), dtype=np.int64)
+    rest = by_word[np.argsort(-np.asarray(frequency)[by_word], kind="stable")]
     remap = np.empty(len(words), dtype=np.int32)
     remap[: len(SPECIALS)] = np.arange(len(SPECIALS), dtype=np.int32)
     remap[rest] = np.arange(len(SPECIALS), len(words), dtype=np.int32)
-    return list(words[: len(SPECIALS)]) + [words[i] for i in rest], remap
+    return list(words[: len(SPECIALS)]) + [words[i] for i in rest.tolist()], remap
 
 
 def remap_rows(rows: np.ndarray, remap: np.ndarray) -> np.ndarray:
-    """Rows with every word id sent through `remap` (padding -1 stays)."""
-    return np.where(rows < 0, -1, remap[np.maximum(rows, 0)]).astype(np.int32)
+    """Rows with every word id sent through `remap` (padding -1 stays). One gather: O(rows)."""
+    shifted = np.concatenate([np.array([-1], dtype=np.int32), remap.astype(np.int32)])
+    return shifted[rows + 1]
 
 
 class NGramCounts(Counts):
     """Counts of maximal n-grams: `rows[i]` (right-aligned word ids, -1 padded) seen `counts[i]` times.
 
-    `words[i]` is the word of id i: `<unk>`, `<s>`, `</s>`, then every other word in sorted
-    order; rows are unique, and sorted (lexicographically) before counts are saved, merged or
+    `words[i]` is the word of id i: `<unk>`, `<s>`, `</s>`, then every other word by descending
+    count, ties by the word; rows are unique, and sorted (lexicographically) before counts are saved, merged or
     compared: the estimator needs no order, so `count_ngrams` leaves that sort to them. That
     order is canonical, so counts of shards merge in any order into the counts of the whole
     corpus, to the byte. `config` is the counting config ({"lowercase": ..., "order": ...});
@@ -74,9 +80,10 @@ class NGramCounts(Counts):
         counts = np.asarray(counts, dtype=np.int64)
         if rows.shape[0] != counts.shape[0]:
             raise ValueError(f"{rows.shape[0]} rows but {counts.shape[0]} counts")
-        if rows.size and (rows.min() < -1 or rows.max() >= len(words)):
+        if not _unique_rows and rows.size and (rows.min() < -1 or rows.max() >= len(words)):
             raise ValueError(f"rows hold word ids outside [-1, {len(words)})")
-        words, remap = canonical_words(words)
+        frequency = np.bincount(rows[:, -1], weights=counts, minlength=len(words)) if rows.size else np.zeros(len(words))
+        words, remap = canonical_words(words, frequency)
         if not np.array_equal(remap, np.arange(len(words))):
             rows = remap_rows(rows, remap)
         self.order = order
