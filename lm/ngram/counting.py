@@ -44,10 +44,18 @@ def canonical_words(words: Sequence[str], frequency: np.ndarray) -> tuple[list[s
     return list(words[: len(SPECIALS)]) + [words[i] for i in rest.tolist()], remap
 
 
-def remap_rows(rows: np.ndarray, remap: np.ndarray) -> np.ndarray:
-    """Rows with every word id sent through `remap` (padding -1 stays). One gather: O(rows)."""
+def remap_rows(rows: np.ndarray, remap: np.ndarray, in_place: bool = False) -> np.ndarray:
+    """Rows with every word id sent through `remap` (padding -1 stays). O(rows).
+
+    `in_place` rewrites `rows` itself, a block at a time, so no full-size temporary is made.
+    """
     shifted = np.concatenate([np.array([-1], dtype=np.int32), remap.astype(np.int32)])
-    return shifted[rows + 1]
+    if not in_place:
+        return shifted[rows + 1]
+    for start in range(0, rows.shape[0], 1 << 18):
+        block = rows[start : start + (1 << 18)]
+        block[...] = shifted[block + 1]
+    return rows
 
 
 class NGramCounts(Counts):
@@ -67,7 +75,7 @@ class NGramCounts(Counts):
         self, order: int, words: Sequence[str], rows: np.ndarray, counts: np.ndarray, tokens: int = 0, sentences: int = 0,
         config: dict[str, Any] | None = None, _unique_rows: bool = False,
     ) -> None:
-        """`_unique_rows` (for `count_ngrams`): the rows are known to be unique; leave them unsorted."""
+        """`_unique_rows` (for `count_ngrams`): the rows are unique and handed over (renumbered in place); leave them unsorted."""
         if order < 1:
             raise ValueError(f"order must be >= 1, got {order}")
         config = dict(config) if config is not None else {"lowercase": False, "order": order}
@@ -85,7 +93,7 @@ class NGramCounts(Counts):
         frequency = np.bincount(rows[:, -1], weights=counts, minlength=len(words)) if rows.size else np.zeros(len(words))
         words, remap = canonical_words(words, frequency)
         if not np.array_equal(remap, np.arange(len(words))):
-            rows = remap_rows(rows, remap)
+            rows = remap_rows(rows, remap, in_place=_unique_rows)  # count_ngrams hands over rows it owns
         self.order = order
         self.words = words
         self.rows, self.counts = (np.ascontiguousarray(rows), counts) if _unique_rows else aggregate(np.ascontiguousarray(rows), counts)
