@@ -51,21 +51,34 @@ def _load(path: str):
         raise click.ClickException(str(exc)) from None
 
 
+# `embed train` options (each the config field of that name) and the models that use them; an option is
+# passed only when given, and giving one the chosen model does not use is an error. GloVe's config also has an
+# `alpha` (its weighting exponent), but `--alpha` is word2vec's learning rate: GloVe's is `--eta`.
+COMMON_OPTIONS = ("dim", "window", "min_count", "max_vocab_size", "epochs", "workers", "seed")
+MODEL_OPTIONS = {
+    "arch": ("word2vec", "fasttext"), "loss": ("word2vec", "fasttext"), "negative": ("word2vec", "fasttext"),
+    "sample": ("word2vec", "fasttext"), "alpha": ("word2vec", "fasttext"),
+    "minn": ("fasttext",), "maxn": ("fasttext",), "bucket": ("fasttext",),
+    "eta": ("glove",), "x_max": ("glove",), "memory_mb": ("glove",),
+}
+
+
 @embed.command("train")
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Vectors file (.npz native, .bin word2vec binary, .txt/.vec text).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None, help="Override the format the extension implies.")
 @click.option("--model", type=click.Choice(MODELS), default="word2vec", show_default=True)
 @click.option("--arch", type=click.Choice(["sg", "cbow"]), default="sg", show_default=True, help="word2vec/fastText: skip-gram or CBOW.")
-@click.option("--loss", type=click.Choice(["ns", "hs"]), default="ns", show_default=True, help="Negative sampling or hierarchical softmax.")
+@click.option("--loss", type=click.Choice(["ns", "hs"]), default="ns", show_default=True, help="word2vec/fastText: negative sampling or hierarchical softmax.")
 @click.option("--dim", default=100, show_default=True)
 @click.option("--window", default=None, type=int, help="Context window (default 5; GloVe 10).")
 @click.option("--min-count", default=5, show_default=True)
 @click.option("--max-vocab-size", default=None, type=int, help="Keep only this many most frequent words.")
-@click.option("--negative", default=5, show_default=True)
-@click.option("--sample", default=1e-3, show_default=True, help="Sub-sampling threshold for frequent words (0: off).")
+@click.option("--negative", default=5, show_default=True, help="word2vec/fastText: negative samples.")
+@click.option("--sample", default=1e-3, show_default=True, help="word2vec/fastText: sub-sampling threshold for frequent words (0: off).")
 @click.option("--epochs", default=None, type=int, help="Passes over the corpus (default 5; GloVe 15).")
-@click.option("--alpha", default=None, type=float, help="Initial learning rate (word2vec/fastText 0.025; GloVe eta 0.05).")
+@click.option("--alpha", default=None, type=float, help="word2vec/fastText: initial learning rate (default 0.025).")
+@click.option("--eta", default=None, type=float, help="GloVe: AdaGrad initial learning rate (default 0.05).")
 @click.option("--workers", default=os.cpu_count() or 1, show_default=True)
 @click.option("--seed", default=1, show_default=True)
 @click.option("--minn", default=3, show_default=True, help="fastText: shortest character n-gram.")
@@ -76,38 +89,39 @@ def _load(path: str):
 @click.option("--text-field", default="text", show_default=True, help="JSONL/Parquet field holding the text.")
 @click.option("--no-lowercase", is_flag=True, help="Keep case when tokenising.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def train_cmd(inputs, output, fmt, model, arch, loss, dim, window, min_count, max_vocab_size, negative, sample, epochs, alpha,
-              workers, seed, minn, maxn, bucket, x_max, memory_mb, text_field, no_lowercase, quiet) -> None:
+@click.pass_context
+def train_cmd(ctx, inputs, output, fmt, model, text_field, no_lowercase, quiet, **settings) -> None:
     """Train vectors on INPUT files (text, JSONL, Parquet, WARC, pipeline output folders...).
+
+    The model's trainer comes from the registry; an option the model does not use is an error.
 
     \b
     Example:
       corpuskit embed train data/*.jsonl.gz -o vectors.bin --model fasttext --dim 100 --workers 4
     """
+    import dataclasses
+
+    from click.core import ParameterSource
+
     from corpuskit.document import CorpusError
     from corpuskit.embeddings.formats import save_vectors
     from corpuskit.readers import iter_texts
+    from corpuskit.registry import load
 
-    common = dict(dim=dim, min_count=min_count, max_vocab_size=max_vocab_size, workers=workers, seed=seed, lowercase=not no_lowercase)
-    if window is not None:
-        common["window"] = window
-    if epochs is not None:
-        common["epochs"] = epochs
+    trainer_class = load("trainers", model)
+    fields = {f.name for f in dataclasses.fields(trainer_class.config_class)}
+    options = {"lowercase": not no_lowercase, "workers": settings["workers"]}
+    for name in (*COMMON_OPTIONS, *MODEL_OPTIONS):
+        if ctx.get_parameter_source(name) in (ParameterSource.DEFAULT, None):
+            continue
+        users = MODEL_OPTIONS.get(name, MODELS)
+        if model not in users or name not in fields:
+            flag = "--" + name.replace("_", "-")
+            hint = "; GloVe's learning rate is --eta" if name == "alpha" else ""
+            raise click.UsageError(f"{flag} is not an option of --model {model} (only of {', '.join(users)}){hint}", ctx)
+        options[name] = settings[name]
     try:
-        if model == "glove":
-            from corpuskit.embeddings.glove import GloVeTrainer
-
-            trainer = GloVeTrainer(x_max=x_max, memory_mb=memory_mb, **common, **({"eta": alpha} if alpha is not None else {}))
-        else:
-            options = dict(arch=arch, loss=loss, negative=negative, sample=sample, **common, **({"alpha": alpha} if alpha is not None else {}))
-            if model == "fasttext":
-                from corpuskit.embeddings.fasttext import FastTextTrainer
-
-                trainer = FastTextTrainer(minn=minn, maxn=maxn, bucket=bucket, **options)
-            else:
-                from corpuskit.embeddings.word2vec import Word2VecTrainer
-
-                trainer = Word2VecTrainer(**options)
+        trainer = trainer_class(**options)
         kv = trainer.train(iter_texts(list(inputs), text_field=text_field), progress=not quiet)
     except (CorpusError, FileNotFoundError, ValueError) as exc:  # a bad option or input: its message, no traceback
         raise click.ClickException(str(exc)) from None

@@ -1,10 +1,17 @@
-"""Co-occurrence counts for GloVe in bounded memory: sorted partial counts spill to disk, then merge.
+"""Co-occurrence counts for GloVe in bounded memory, kept exact: integer counts per (word, context, distance).
 
-Each slice of the id stream becomes (key = row * V + col, sum of 1/distance) pairs, sorted and
-summed. Partial runs stay in memory until they pass `memory_bytes`, then are merged into one run
-written to disk. At the end the disk runs are merged one key range at a time, so memory stays
-near the budget whatever the corpus size. Counting memory: O(memory_bytes); disk: O(distinct pairs). The returned coordinate arrays
-(rows, cols, counts: 16 bytes per distinct pair) are what GloVe trains on.
+The matrix is symmetric, so one row per pair is counted: (lower id, higher id, distance). The id
+stream is cut into slices; a numba kernel writes the pairs of a slice as int64 keys that sort
+like the rows (each slice also sees the `window` ids before it, so the cuts change nothing),
+they are sorted and counted, and the sorted run goes to `corpuskit.spill.SpillCounter`, which
+holds runs in memory, spills them to disk past `memory_bytes` and merges them k-way. (Pairs
+repeat little within a slice, so sorting each slice beats a hash table whose every probe would
+be a cache miss.) Integer counts add exactly in any order, so
+counts of shards merge into exactly the counts of the whole corpus; the 1/distance weighting
+GloVe trains on is applied afterwards (`weigh`), always summing a pair's distances in one order.
+
+Counting memory: O(memory_bytes); disk: O(distinct triples). The result holds 20 bytes per
+distinct (pair, distance); `weigh` gives 16 bytes per matrix entry (what GloVe trains on).
 """
 
 from __future__ import annotations
@@ -16,15 +23,14 @@ from pathlib import Path
 import numpy as np
 
 from corpuskit.embeddings.stream import IdStream
+from corpuskit.spill import SpillCounter
 
 log = logging.getLogger(__name__)
-
-ENTRY_BYTES = 16  # int64 key + float64 count
 
 
 @dataclass
 class Cooccurrences:
-    """Sparse co-occurrence matrix in coordinate form (row-major order)."""
+    """Sparse 1/distance-weighted co-occurrence matrix in coordinate form (both triangles; see `weigh`)."""
 
     rows: np.ndarray  # int32
     cols: np.ndarray  # int32
@@ -34,94 +40,71 @@ class Cooccurrences:
         return int(self.rows.shape[0])
 
 
-def reduce_pairs(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sort by key and sum the values of equal keys: ([3, 1, 3], [1, 2, 4]) -> ([1, 3], [2, 5])."""
-    if keys.size == 0:
-        return keys.astype(np.int64), values.astype(np.float64)
-    order = np.argsort(keys, kind="stable")
-    keys = keys[order]
-    values = values[order].astype(np.float64)
-    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
-    return keys[starts], np.add.reduceat(values, starts)
+def count_window_rows(
+    stream: IdStream, vocab_size: int, window: int, memory_bytes: int = 512 << 20, spill_dir: str | Path | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact counts of (lower id, higher id, distance) within `window` in each sentence of `stream` (-1 ends one).
+
+    Returns (rows: n x 3 int32, counts: int64), rows sorted lexicographically. Word ids are
+    below `vocab_size`.
+    """
+    from corpuskit.embeddings.glove_kernels import window_keys
+
+    if window < 1:
+        raise ValueError(f"window must be >= 1, got {window}")
+    if float(vocab_size) ** 2 * window >= 2.0**62:
+        raise ValueError(f"{vocab_size} words and window {window}: pair keys would overflow 64 bits")
+    ids = stream.ids()
+    counter = SpillCounter(3, memory_bytes, spill_dir)
+    slice_tokens = max(1000, memory_bytes // (64 * window))  # a slice's keys take at most 1/8 of the budget
+    try:
+        for start, end in stream.chunks(slice_tokens):
+            begin = max(0, start - window)  # the ids before the slice that its first words pair with
+            keys = np.empty(window * (end - start), dtype=np.int64)
+            n = window_keys(np.ascontiguousarray(ids[begin:end]), start - begin, window, vocab_size, keys)
+            keys = np.sort(keys[:n])
+            starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+            counts = np.diff(np.append(starts, n)).astype(np.int64)
+            keys = keys[starts]
+            pairs, distance = np.divmod(keys, window)
+            low, high = np.divmod(pairs, vocab_size)
+            counter.add_run(np.column_stack([low, high, distance + 1]).astype(np.int32), counts)
+        return counter.result()
+    finally:
+        counter.close()
+
+
+def weigh(rows: np.ndarray, counts: np.ndarray, vocab_size: int | None = None) -> Cooccurrences:
+    """GloVe's matrix from per-distance counts: X[a, b] = X[b, a] = sum over d of count(a, b, d) / d.
+
+    `rows` hold (lower id, higher id, distance), sorted (as `count_window_rows` returns them); a
+    pair of a word with itself counts twice (both directions), as in a two-directional count.
+    Pairs with a word id >= `vocab_size` are dropped. Each pair's terms are summed in order of
+    distance, so equal counts always give bit-equal sums. Entries come in a canonical order: the
+    upper triangle (a <= b) sorted, then its mirror (b, a) for a < b in the same order.
+    Memory: O(rows).
+    """
+    if vocab_size is not None:
+        keep = rows[:, 1] < vocab_size
+        rows, counts = rows[keep], counts[keep]
+    if rows.shape[0] == 0:
+        return Cooccurrences(np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.float64))
+    values = counts.astype(np.float64) / rows[:, 2]
+    pair = rows[:, 0].astype(np.int64) * (int(rows[:, 1].max()) + 1) + rows[:, 1]
+    starts = np.flatnonzero(np.concatenate([[True], pair[1:] != pair[:-1]]))
+    low, high, sums = rows[starts, 0], rows[starts, 1], np.add.reduceat(values, starts)
+    same = low == high
+    sums[same] *= 2.0
+    other = ~same
+    return Cooccurrences(
+        np.concatenate([low, high[other]]).astype(np.int32),
+        np.concatenate([high, low[other]]).astype(np.int32),
+        np.concatenate([sums, sums[other]]),
+    )
 
 
 def count_cooccurrences(
-    stream: IdStream, vocab_size: int, window: int, directory: str | Path, memory_bytes: int = 512 << 20
+    stream: IdStream, vocab_size: int, window: int, directory: str | Path | None = None, memory_bytes: int = 512 << 20
 ) -> Cooccurrences:
-    """Count symmetric 1/distance-weighted co-occurrences of `stream` within `window`, spilling under `directory`.
-
-    Pairs are counted within each sentence (-1 ends one); a sentence longer than a slice is cut.
-    """
-    from corpuskit.embeddings.glove_kernels import window_pairs
-
-    directory = Path(directory)
-    budget = max(1 << 12, memory_bytes // ENTRY_BYTES)  # entries held in memory at once
-    ids = stream.ids()
-    slice_tokens = max(1000, budget // (4 * window))
-    pending: list[tuple[np.ndarray, np.ndarray]] = []
-    pending_entries = 0
-    spills: list[tuple[Path, Path]] = []
-    for start, end in stream.chunks(slice_tokens):
-        part = np.ascontiguousarray(ids[start:end])
-        keys = np.empty(2 * window * part.size, dtype=np.int64)
-        values = np.empty(2 * window * part.size, dtype=np.float64)
-        n = window_pairs(part, window, vocab_size, keys, values)
-        run = reduce_pairs(keys[:n], values[:n])
-        del keys, values
-        pending.append(run)
-        pending_entries += run[0].size
-        if pending_entries > budget // 2:
-            pending = [_merge_runs(pending)]
-            pending_entries = pending[0][0].size
-            if pending_entries > budget // 4:
-                spills.append(_spill(pending[0], directory, len(spills)))
-                pending, pending_entries = [], 0
-    if not spills:
-        keys, values = _merge_runs(pending) if pending else (np.zeros(0, np.int64), np.zeros(0, np.float64))
-        return _to_coordinates(keys, values, vocab_size)
-    if pending:
-        spills.append(_spill(_merge_runs(pending), directory, len(spills)))
-    log.info("merging %d co-occurrence runs from disk", len(spills))
-    return _merge_spills(spills, directory, vocab_size, budget)
-
-
-def _merge_runs(runs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-    if len(runs) == 1:
-        return runs[0]
-    return reduce_pairs(np.concatenate([r[0] for r in runs]), np.concatenate([r[1] for r in runs]))
-
-
-def _spill(run: tuple[np.ndarray, np.ndarray], directory: Path, index: int) -> tuple[Path, Path]:
-    keys_path, values_path = directory / f"run{index}.keys.npy", directory / f"run{index}.values.npy"
-    np.save(keys_path, run[0])
-    np.save(values_path, run[1])
-    return keys_path, values_path
-
-
-def _merge_spills(spills: list[tuple[Path, Path]], directory: Path, vocab_size: int, budget: int) -> Cooccurrences:
-    """Merge sorted runs on disk one key range at a time into memory-mapped output arrays."""
-    runs = [(np.load(k, mmap_mode="r"), np.load(v, mmap_mode="r")) for k, v in spills]
-    total = sum(r[0].size for r in runs)
-    step = max(1, budget // (2 * len(runs)))
-    samples = np.unique(np.concatenate([np.asarray(r[0][::step]) for r in runs] + [np.array([np.iinfo(np.int64).max])]))
-    out_keys = np.lib.format.open_memmap(directory / "merged.keys.npy", mode="w+", dtype=np.int64, shape=(total,))
-    out_values = np.lib.format.open_memmap(directory / "merged.values.npy", mode="w+", dtype=np.float64, shape=(total,))
-    written = 0
-    low = np.iinfo(np.int64).min
-    for high in samples:
-        parts = []
-        for keys, values in runs:
-            a, z = np.searchsorted(keys, low, "left"), np.searchsorted(keys, high, "left")
-            parts.append((np.asarray(keys[a:z]), np.asarray(values[a:z])))
-        keys, values = _merge_runs(parts) if len(parts) > 1 else parts[0]
-        out_keys[written : written + keys.size] = keys
-        out_values[written : written + keys.size] = values
-        written += keys.size
-        low = high
-    return _to_coordinates(out_keys[:written], out_values[:written], vocab_size)
-
-
-def _to_coordinates(keys: np.ndarray, values: np.ndarray, vocab_size: int) -> Cooccurrences:
-    rows = (keys // vocab_size).astype(np.int32)
-    cols = (keys % vocab_size).astype(np.int32)
-    return Cooccurrences(rows, cols, np.asarray(values, dtype=np.float64))
+    """Symmetric 1/distance-weighted co-occurrences of `stream` within `window`, spilling under `directory`."""
+    return weigh(*count_window_rows(stream, vocab_size, window, memory_bytes, directory), vocab_size)

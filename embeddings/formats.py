@@ -3,9 +3,10 @@
 word2vec text: a "V dim" header line, then one "word v1 ... vdim" line per word. word2vec
 binary: the same header, then per word its UTF-8 bytes, a space, dim little-endian float32 and a
 newline (word2vec.c's layout; readers also accept entries without the newline, as gensim
-writes them). Native .npz: arrays `vectors`, optional `counts` and `ngram_vectors`, and `meta`
-(UTF-8 JSON bytes: format tag, words, minn, maxn). Loaded with allow_pickle=False.
-Errors name the file and line (text) or entry (binary).
+writes them). Native .npz (`corpuskit.modelfile`, tag `corpuskit.keyed-vectors` version 1):
+arrays `vectors`, optional `counts` and `ngram_vectors`; JSON metadata: words, minn, maxn.
+Native files written before that convention (a `meta` array) are still read. Errors name the
+file and line (text) or entry (binary); a bad native file is a `ModelFileError`.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ import numpy as np
 from corpuskit.document import CorpusError
 from corpuskit.embeddings.keyed_vectors import KeyedVectors
 from corpuskit.files import atomic_write, open_binary, open_text, strip_compression
-from corpuskit.modelfile import ModelFileError
+from corpuskit.modelfile import ModelFileError, load_arrays, save_arrays
 
-NATIVE_FORMAT = "corpuskit.keyed_vectors/1"
+NATIVE_FORMAT = "corpuskit.keyed-vectors"
+NATIVE_VERSION = 1
+LEGACY_FORMAT = "corpuskit.keyed_vectors/1"  # the npz layout before corpuskit.modelfile; still read
 FORMATS = ("npz", "word2vec", "word2vec-binary")
 READ_BLOCK = 1 << 20
 
@@ -105,7 +108,7 @@ def write_word2vec_binary(kv: KeyedVectors, out: IO[bytes]) -> None:
 def _parse_header(line: str, path: str | Path) -> tuple[int, int]:
     parts = line.split()
     if len(parts) != 2 or not all(p.isdigit() for p in parts):
-        raise CorpusError(f"{path}:1: expected a header 'vocab_size dim', got {line.strip()[:60]!r}")
+        raise ModelFileError(f"{path}:1", "a header 'vocab_size dim'", repr(line.strip()[:60]))
     return int(parts[0]), int(parts[1])
 
 
@@ -120,16 +123,16 @@ def read_word2vec_text(path: str | Path) -> KeyedVectors:
             if len(parts) == 1 and not parts[0]:
                 continue
             if len(words) == size:
-                raise CorpusError(f"{path}:{lineno}: more vectors than the header's {size}")
+                raise ModelFileError(f"{path}:{lineno}", f"at most the header's {size} vectors", "more")
             if len(parts) != dim + 1:
-                raise CorpusError(f"{path}:{lineno}: expected a word and {dim} numbers, got {len(parts) - 1} fields")
+                raise ModelFileError(f"{path}:{lineno}", f"a word and {dim} numbers", f"{len(parts) - 1} fields")
             try:
                 vectors[len(words)] = np.array(parts[1:], dtype=np.float32)
             except ValueError as exc:
-                raise CorpusError(f"{path}:{lineno}: {exc}") from None
+                raise ModelFileError(f"{path}:{lineno}", f"{dim} numbers", str(exc)) from None
             words.append(parts[0])
     if len(words) != size:
-        raise CorpusError(f"{path}: header says {size} vectors but the file has {len(words)}")
+        raise ModelFileError(path, f"{size} vectors (as its header says)", f"{len(words)}")
     return KeyedVectors(words, vectors)
 
 
@@ -140,7 +143,7 @@ def read_word2vec_binary(path: str | Path) -> KeyedVectors:
         while not header.endswith(b"\n"):
             byte = handle.read(1)
             if not byte:
-                raise CorpusError(f"{path}:1: missing header line")
+                raise ModelFileError(f"{path}:1", "a header line", "the end of the file")
             header += byte
         size, dim = _parse_header(header.decode("utf-8", errors="replace"), path)
         width = 4 * dim
@@ -153,7 +156,7 @@ def read_word2vec_binary(path: str | Path) -> KeyedVectors:
             space = buffer.find(b" ", pos)
             if space < 0 or len(buffer) < space + 1 + width:
                 if eof:
-                    raise CorpusError(f"{path}: entry {len(words) + 1}: file ends early (header says {size} vectors)")
+                    raise ModelFileError(f"{path}: entry {len(words) + 1}", f"{size} vectors (as its header says)", "the end of the file: file ends early")
                 block = handle.read(READ_BLOCK)
                 eof = not block
                 buffer = buffer[pos:] + block
@@ -163,35 +166,62 @@ def read_word2vec_binary(path: str | Path) -> KeyedVectors:
             try:
                 words.append(word.decode("utf-8"))
             except UnicodeDecodeError:
-                raise CorpusError(f"{path}: entry {len(words) + 1}: word is not valid UTF-8") from None
+                raise ModelFileError(f"{path}: entry {len(words) + 1}", "a UTF-8 word", "invalid UTF-8") from None
             vectors[len(words) - 1] = np.frombuffer(buffer, dtype="<f4", count=dim, offset=space + 1)
             pos = space + 1 + width
     return KeyedVectors(words, vectors)
 
 
 def _save_npz(kv: KeyedVectors, path: str | Path) -> None:
-    meta = {"format": NATIVE_FORMAT, "words": kv.index_to_key, "minn": kv.minn, "maxn": kv.maxn}
-    arrays = {"vectors": kv.vectors, "meta": np.frombuffer(json.dumps(meta, ensure_ascii=False).encode(), dtype=np.uint8)}
+    meta = {"words": kv.index_to_key, "minn": kv.minn, "maxn": kv.maxn}
+    arrays = {"vectors": kv.vectors}
     if kv.counts is not None:
         arrays["counts"] = kv.counts
     if kv.ngram_vectors is not None:
         arrays["ngram_vectors"] = kv.ngram_vectors
-    with atomic_write(path, "wb") as out:
-        np.savez(out, **arrays)
+    save_arrays(path, NATIVE_FORMAT, NATIVE_VERSION, arrays, meta)
 
 
 def _load_npz(path: str | Path) -> KeyedVectors:
-    with np.load(path, allow_pickle=False) as data:
-        if "meta" not in data or "vectors" not in data:
-            raise CorpusError(f"{path}: not a corpuskit vectors file (no 'meta'/'vectors' arrays)")
-        meta = json.loads(data["meta"].tobytes().decode("utf-8"))
-        if meta.get("format") != NATIVE_FORMAT:
-            raise CorpusError(f"{path}: unknown format tag {meta.get('format')!r}, expected {NATIVE_FORMAT!r}")
-        return KeyedVectors(
-            meta["words"],
-            data["vectors"],
-            counts=data["counts"] if "counts" in data else None,
-            ngram_vectors=data["ngram_vectors"] if "ngram_vectors" in data else None,
-            minn=int(meta.get("minn", 0)),
-            maxn=int(meta.get("maxn", 0)),
-        )
+    """A native file (`corpuskit.modelfile` layout), or one written before it (arrays + a `meta` array)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            legacy = "meta.npy" in archive.namelist() and "__meta__.npy" not in archive.namelist()
+    except (OSError, zipfile.BadZipFile):
+        legacy = False  # load_arrays names what is wrong
+    if legacy:
+        return _load_legacy_npz(path)
+    arrays, meta = load_arrays(path, NATIVE_FORMAT, NATIVE_VERSION, required=("vectors",))
+    try:
+        return _keyed_vectors(arrays, meta)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(path, f"a consistent {NATIVE_FORMAT} file", f"{type(exc).__name__}: {exc}") from None
+
+
+def _keyed_vectors(arrays: dict[str, np.ndarray], meta: dict) -> KeyedVectors:
+    return KeyedVectors(
+        meta["words"],
+        arrays["vectors"],
+        counts=arrays.get("counts"),
+        ngram_vectors=arrays.get("ngram_vectors"),
+        minn=int(meta.get("minn", 0)),
+        maxn=int(meta.get("maxn", 0)),
+    )
+
+
+def _load_legacy_npz(path: str | Path) -> KeyedVectors:
+    expected = f"a {LEGACY_FORMAT} file"
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in data.files}
+        meta = json.loads(arrays.pop("meta").tobytes().decode("utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise ModelFileError(path, expected, f"an unreadable file ({type(exc).__name__}: {exc})") from None
+    if not isinstance(meta, dict) or meta.get("format") != LEGACY_FORMAT:
+        raise ModelFileError(path, expected, f"format tag {meta.get('format') if isinstance(meta, dict) else meta!r}")
+    if "vectors" not in arrays:
+        raise ModelFileError(path, expected, "no 'vectors' array")
+    try:
+        return _keyed_vectors(arrays, meta)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(path, expected, f"{type(exc).__name__}: {exc}") from None

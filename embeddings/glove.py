@@ -3,11 +3,15 @@
     from corpuskit.embeddings.glove import GloVeTrainer
     kv = GloVeTrainer(dim=100, window=10, epochs=15, workers=2).train(texts)
 
-`train` reads the corpus once into an id file, counts co-occurrences in bounded memory
-(`memory_mb`, spilling sorted runs to disk), then makes `epochs` AdaGrad passes over the
-non-zero entries, freshly shuffled each epoch and split across worker threads without locks. Output vectors are W + W~ (Stanford
-GloVe's -model 2). Memory: O(memory_mb) while counting, then 16 bytes per distinct pair (twice during an epoch,
-for the shuffled copy) plus O(V * dim) weights.
+`train` reads the corpus once into an id file of every word, counts (word, context, distance)
+exactly in bounded memory (`memory_mb`, spilling sorted runs to disk), then cuts the vocabulary
+(`min_count`, `max_vocab_size`), weighs each pair by 1/distance and makes `epochs` AdaGrad
+passes over the non-zero entries, freshly shuffled each epoch and split across worker threads
+without locks. Output vectors are W + W~ (Stanford GloVe's -model 2). Unlike Stanford's cooccur,
+a word below `min_count` still takes its place in the window (counting happens before the cut,
+so that counts of shards merge). Memory: O(memory_mb) while counting, then 20 bytes per distinct
+(pair, distance) and 16 per matrix entry (twice during an epoch, for the shuffled copy)
+plus O(V * dim) weights.
 """
 
 from __future__ import annotations
@@ -21,11 +25,13 @@ from typing import ClassVar
 
 import numpy as np
 
-from corpuskit.embeddings.cooccurrence import Cooccurrences, count_cooccurrences
+from corpuskit.embeddings.cooccurrence import Cooccurrences, count_window_rows, weigh
+from corpuskit.embeddings.counts import CooccurrenceCounts, require_tokens
 from corpuskit.embeddings.keyed_vectors import KeyedVectors
 from corpuskit.embeddings.stream import spill_corpus, temporary_directory
 from corpuskit.embeddings.training import EpochReport
 from corpuskit.embeddings.vocab import Vocabulary
+from corpuskit.trainer import ParamError, Trainer
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +46,7 @@ class GloVeConfig:
     max_vocab_size: int | None = None
     x_max: float = 100.0
     alpha: float = 0.75  # weighting exponent: f(x) = (x / x_max)^alpha below x_max
-    eta: float = 0.05  # AdaGrad initial learning rate
+    eta: float = 0.05  # AdaGrad initial learning rate (`embed train --eta`)
     epochs: int = 15
     workers: int = 1
     seed: int = 1
@@ -52,28 +58,53 @@ class GloVeConfig:
             raise ValueError(f"dim, window, epochs, x_max, eta must be positive and min_count >= 1 (got {asdict(self)})")
 
 
-class GloVeTrainer:
-    """Trains GloVe vectors from a stream of texts (one text = one window context)."""
+class GloVeTrainer(Trainer):
+    """Trains GloVe vectors from a stream of texts (one text = one window context).
+
+    `count(texts)` gives `CooccurrenceCounts` (every word, exact per-distance counts), which
+    merge across shards; `train_from_counts(counts)` cuts the vocabulary and trains.
+    """
 
     name: ClassVar[str] = "glove"
     config_class: ClassVar[type] = GloVeConfig
+    counts_class: ClassVar[type] = CooccurrenceCounts
+    counting_fields: ClassVar[tuple[str, ...]] = ("lowercase", "window")
 
     def __init__(self, config: GloVeConfig | None = None, **options) -> None:
-        self.config = config if config is not None else GloVeConfig(**options)
-        self.config.validate()
+        super().__init__(config, **options)
         self.vocab: Vocabulary | None = None
         self.history: list[EpochReport] = []
         self.pairs = 0
 
-    def train(self, corpus: Iterable[str], progress: bool = False) -> KeyedVectors:
-        """Read `corpus` once, count co-occurrences, run the AdaGrad epochs, return W + W~."""
+    def validate_config(self) -> None:
+        try:
+            self.config.validate()
+        except ValueError as exc:
+            raise ParamError(f"trainer {self.name!r}: {exc}") from None
+
+    def _count(self, texts: Iterable[str], progress: bool) -> CooccurrenceCounts:
+        """Read `texts` once into ids of every word, count (word, context, distance) within `memory_mb`."""
         c = self.config
         with temporary_directory() as scratch:
-            self.vocab, stream = spill_corpus(corpus, scratch, c.min_count, c.max_vocab_size, c.lowercase)
-            matrix = count_cooccurrences(stream, len(self.vocab), c.window, scratch, c.memory_mb << 20)
-            self.pairs = len(matrix)
-            log.info("co-occurrence matrix: %d words, %d non-zero entries", len(self.vocab), self.pairs)
-            vectors = self.fit(matrix, len(self.vocab), progress)
+            words, stream = spill_corpus(texts, scratch, 1, None, c.lowercase)
+            rows, pair_counts = count_window_rows(stream, len(words), c.window, c.memory_mb << 20, scratch)
+        return CooccurrenceCounts(self.counting_config(), words.words, words.counts, rows, pair_counts)
+
+    def _train_from_counts(self, counts, corpus) -> KeyedVectors:  # type: ignore[no-untyped-def]
+        return self._fit_counts(counts, False)
+
+    def train(self, corpus: Iterable[str], progress: bool = False) -> KeyedVectors:
+        """Count co-occurrences (one read of `corpus`), run the AdaGrad epochs, return W + W~."""
+        return self._fit_counts(self.count(corpus), progress)
+
+    def _fit_counts(self, counts: CooccurrenceCounts, progress: bool) -> KeyedVectors:
+        c = self.config
+        require_tokens(counts)
+        self.vocab = counts.vocabulary(c.min_count, c.max_vocab_size)
+        matrix = weigh(counts.rows, counts.pair_counts, len(self.vocab))
+        self.pairs = len(matrix)
+        log.info("co-occurrence matrix: %d words, %d non-zero entries", len(self.vocab), self.pairs)
+        vectors = self.fit(matrix, len(self.vocab), progress)
         return KeyedVectors(self.vocab.words, vectors, counts=self.vocab.counts)
 
     def fit(self, matrix: Cooccurrences, vocab_size: int, progress: bool = False) -> np.ndarray:

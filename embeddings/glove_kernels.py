@@ -1,6 +1,6 @@
-"""Numba kernels for GloVe: window pairs for co-occurrence counting, and one AdaGrad pass.
+"""Numba kernels for GloVe: the keys of exact per-distance co-occurrence counting, and one AdaGrad pass.
 
-Plain-Python twins live in `corpuskit.embeddings.reference` (window_pairs_reference,
+Plain-Python twins live in `corpuskit.embeddings.reference` (window_rows_reference,
 glove_epoch_reference); tests compare them on small random problems.
 """
 
@@ -11,11 +11,13 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
-def window_pairs(ids, window, vocab_size, keys, values):
-    """Emit (row * V + col, 1/distance) for every pair within `window` in a sentence, both directions.
+def window_keys(ids, first, window, vocab_size, out):
+    """Write one int64 key per pair within `window` in a sentence; returns how many were written.
 
-    `ids` holds word ids with -1 ending each sentence; `keys`/`values` need room for
-    2 * window * len(ids) entries. Returns how many were written.
+    The key of words a <= b at distance d is (a * vocab_size + b) * window + d - 1, so keys sort
+    like the rows (a, b, d). One key per pair: the matrix is symmetric. `ids` holds word ids
+    with -1 ending each sentence; only words at positions >= `first` are centres (the ones before
+    are the previous slice's context). `out` needs window * (len(ids) - first) entries.
     """
     n = 0
     start = 0
@@ -24,14 +26,12 @@ def window_pairs(ids, window, vocab_size, keys, values):
         if word < 0:
             start = i + 1
             continue
+        if i < first:
+            continue
         for j in range(max(start, i - window), i):
             other = ids[j]
-            weight = 1.0 / (i - j)
-            keys[n] = np.int64(word) * vocab_size + other
-            values[n] = weight
-            n += 1
-            keys[n] = np.int64(other) * vocab_size + word
-            values[n] = weight
+            low, high = (other, word) if other < word else (word, other)
+            out[n] = (np.int64(low) * vocab_size + high) * window + (i - j - 1)
             n += 1
     return n
 

@@ -14,11 +14,12 @@ from pathlib import Path
 import numpy as np
 
 from corpuskit.embeddings.subwords import ngram_buckets
+from corpuskit.trainer import Model
 
 Query = str | np.ndarray
 
 
-class KeyedVectors:
+class KeyedVectors(Model):
     """Word vectors (float32, one row per word, ids frequency-sorted) with similarity queries."""
 
     def __init__(

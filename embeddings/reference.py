@@ -7,6 +7,7 @@ training gives the same weights up to float32 rounding.
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 import numpy as np
 
@@ -106,17 +107,16 @@ def train_chunk_reference(ids, win, wout, subwords, keep, cum_table, tree, sg, p
     return loss, predictions, words
 
 
-def window_pairs_reference(ids, window: int) -> dict[tuple[int, int], float]:
-    """Co-occurrence sums {(row, col): sum of 1/distance} over sentences (-1 ends one), both directions."""
-    totals: dict[tuple[int, int], float] = {}
+def window_rows_reference(ids, window: int) -> Counter:
+    """Co-occurrence counts {(lower id, higher id, distance): n} over sentences (-1 ends one), one row per pair."""
+    totals: Counter = Counter()
     sentence: list[int] = []
     for word in list(ids) + [-1]:
         if word < 0:
             for i, a in enumerate(sentence):
                 for j in range(max(0, i - window), i):
                     b = sentence[j]
-                    totals[(a, b)] = totals.get((a, b), 0.0) + 1.0 / (i - j)
-                    totals[(b, a)] = totals.get((b, a), 0.0) + 1.0 / (i - j)
+                    totals[(min(a, b), max(a, b), i - j)] += 1
             sentence = []
         else:
             sentence.append(int(word))

@@ -88,6 +88,48 @@ def spill_corpus(
     return vocab, IdStream(final_path, vocab.total)
 
 
+def restrict_stream(stream: IdStream, size: int, directory: str | Path) -> IdStream:
+    """The stream without ids >= `size` (words cut from a canonical vocabulary), written under `directory`.
+
+    Sentence ends stay, so the result equals `write_stream` with the first `size` words.
+    """
+    ids = stream.ids()
+    path = Path(directory) / "ids-restricted.i32"
+    tokens = 0
+    with open(path, "wb") as out:
+        for start in range(0, ids.size, BATCH_TOKENS):
+            part = np.asarray(ids[start : start + BATCH_TOKENS])
+            part = part[part < size]
+            tokens += int(np.count_nonzero(part >= 0))
+            out.write(part.astype(np.int32).tobytes())
+    return IdStream(path, tokens)
+
+
+def write_stream(corpus: Iterable[str], vocab: Vocabulary, directory: str | Path, lowercase: bool = True) -> IdStream:
+    """Tokenise `corpus` into the ids of `vocab` (other words dropped, -1 after every text with a token).
+
+    Memory: O(V) for the index, the ids go to disk in blocks.
+    """
+    index = vocab.index()
+    path = Path(directory) / "ids.i32"
+    tokens = 0
+    buffer: list[int] = []
+    with open(path, "wb") as out:
+        for text in corpus:
+            words = tokenize(text, lowercase)
+            if not words:
+                continue
+            ids = [i for i in map(index.get, words) if i is not None]
+            tokens += len(ids)
+            buffer.extend(ids)
+            buffer.append(SENTENCE_END)
+            if len(buffer) >= BATCH_TOKENS:
+                out.write(np.array(buffer, dtype=np.int32).tobytes())
+                buffer = []
+        out.write(np.array(buffer, dtype=np.int32).tobytes())
+    return IdStream(path, tokens)
+
+
 def _provisional_batches(corpus: Iterable[str], index: dict[str, int], lowercase: bool) -> Iterator[np.ndarray]:
     buffer: list[int] = []
     for text in corpus:

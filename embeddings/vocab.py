@@ -18,7 +18,7 @@ KEEP_SCALE = 2**32  # keep thresholds are probabilities scaled to 32-bit integer
 
 @dataclass
 class Vocabulary:
-    """Words sorted by descending count (ties by first appearance), and their counts."""
+    """Words sorted by descending count (ties by the word itself), and their counts."""
 
     words: list[str]
     counts: np.ndarray  # int64, same order as words
@@ -41,7 +41,8 @@ def build_vocabulary(
 ) -> tuple[Vocabulary, np.ndarray]:
     """Keep words seen >= min_count times (at most max_vocab_size of the most frequent).
 
-    `words[i]` was seen `counts[i]` times, in order of first appearance. Returns the vocabulary
+    `words[i]` was seen `counts[i]` times. The vocabulary is sorted by descending count, ties by
+    the word (a canonical order: it does not depend on how the corpus was split). Returns the vocabulary
     and `remap`, an int32 array sending each input index to its vocabulary id or -2 (dropped).
     Raises CorpusError for an empty corpus or when no word reaches min_count.
     """
@@ -53,7 +54,8 @@ def build_vocabulary(
         raise CorpusError(
             f"no word reaches min_count={min_count} (the most frequent word is seen {int(counts.max())} times); lower min_count"
         )
-    order = kept[np.argsort(-counts[kept], kind="stable")]
+    by_word = np.asarray(sorted(kept.tolist(), key=words.__getitem__), dtype=np.int64)
+    order = by_word[np.argsort(-counts[by_word], kind="stable")]
     if max_vocab_size is not None:
         order = order[:max_vocab_size]
     remap = np.full(len(words), -2, dtype=np.int32)

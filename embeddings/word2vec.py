@@ -5,22 +5,28 @@
     kv.most_similar("king")
 
 `train` reads the corpus once (tokenising into a temporary id file), then runs every epoch
-over that file. Memory: O(V * dim) weights plus O(V) tables; disk: 4 bytes per token.
+over that file. Counted shards: `count` each, merge the `VocabCounts`, then
+`train_from_counts(merged, corpus)` (it reads the corpus once more, for the ids).
+Memory: O(V * dim) weights plus O(V) tables; disk: 4 bytes per token.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import ClassVar, Literal
 
 import numpy as np
 
+from corpuskit.embeddings.counts import VocabCounts, require_tokens
 from corpuskit.embeddings.keyed_vectors import KeyedVectors
-from corpuskit.embeddings.stream import IdStream, spill_corpus, temporary_directory
+from corpuskit.embeddings.stream import IdStream, restrict_stream, spill_corpus, temporary_directory, write_stream
+from corpuskit.embeddings.tokenize import tokenize
 from corpuskit.embeddings.training import EpochReport, Tables, run_epochs
 from corpuskit.embeddings.vocab import HuffmanTree, Vocabulary, huffman_tree, keep_thresholds, negative_table
+from corpuskit.trainer import ParamError, Trainer
 
 log = logging.getLogger(__name__)
 
@@ -64,24 +70,61 @@ class Word2VecConfig:
                 raise ValueError(f"{message} (got {asdict(self)})")
 
 
-class Word2VecTrainer:
-    """Trains word2vec vectors from a stream of texts (one text = one sentence for the window)."""
+class Word2VecTrainer(Trainer):
+    """Trains word2vec vectors from a stream of texts (one text = one sentence for the window).
+
+    count -> merge -> train_from_counts: `count(texts)` gives the word counts of a shard
+    (`VocabCounts`); `train_from_counts(counts, corpus)` cuts the vocabulary and reads the corpus
+    again for the epochs. `train(corpus)` gives the same vectors reading the corpus only once.
+    """
 
     name: ClassVar[str] = "word2vec"
     config_class: ClassVar[type] = Word2VecConfig
+    counts_class: ClassVar[type] = VocabCounts
+    counting_fields: ClassVar[tuple[str, ...]] = ("lowercase",)
+    needs_corpus_after_counting: ClassVar[bool] = True
     predict_center: ClassVar[bool] = True  # skip-gram direction: context rows predict the centre (word2vec.c)
 
     def __init__(self, config: Word2VecConfig | None = None, **options) -> None:
-        self.config = config if config is not None else self.config_class(**options)
-        self.config.validate()
+        super().__init__(config, **options)
         self.vocab: Vocabulary | None = None
         self.history: list[EpochReport] = []
 
+    def validate_config(self) -> None:
+        try:
+            self.config.validate()
+        except ValueError as exc:
+            raise ParamError(f"trainer {self.name!r}: {exc}") from None
+
+    def _count(self, texts: Iterable[str], progress: bool) -> VocabCounts:
+        """Word counts of `texts` (read once). Memory: O(distinct words)."""
+        totals: Counter[str] = Counter()
+        lowercase = self.config.lowercase
+        for text in texts:
+            totals.update(tokenize(text, lowercase))
+        counts = VocabCounts(self.counting_config(), list(totals), np.fromiter(totals.values(), dtype=np.int64, count=len(totals)))
+        require_tokens(counts)
+        return counts
+
+    def _train_from_counts(self, counts, corpus) -> KeyedVectors:  # type: ignore[no-untyped-def]
+        """Cut the vocabulary from `counts`, read `corpus` into its ids, train for `epochs` passes."""
+        c = self.config
+        require_tokens(counts)
+        self.vocab = counts.vocabulary(c.min_count, c.max_vocab_size)
+        with temporary_directory() as scratch:
+            stream = write_stream(corpus, self.vocab, scratch, c.lowercase)
+            return self._train_stream(self.vocab, stream, False)
+
     def train(self, corpus: Iterable[str], progress: bool = False) -> KeyedVectors:
-        """Read `corpus` once, train for `epochs` passes over its ids, return the word vectors."""
+        """Read `corpus` once (into an id file), train for `epochs` passes over its ids, return the word vectors.
+
+        The same vectors as `train_from_counts(count(corpus), corpus)`, without the second read.
+        """
         c = self.config
         with temporary_directory() as scratch:
-            self.vocab, stream = spill_corpus(corpus, scratch, c.min_count, c.max_vocab_size, c.lowercase)
+            all_words, stream = spill_corpus(corpus, scratch, 1, None, c.lowercase)
+            self.vocab = VocabCounts(self.counting_config(), all_words.words, all_words.counts).vocabulary(c.min_count, c.max_vocab_size)
+            stream = restrict_stream(stream, len(self.vocab), scratch)
             return self._train_stream(self.vocab, stream, progress)
 
     def _subword_table(self, vocab: Vocabulary) -> tuple[np.ndarray, np.ndarray, int]:

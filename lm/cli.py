@@ -55,39 +55,53 @@ def ngram() -> None:
     """n-gram models (modified Kneser-Ney like KenLM's lmplz, KN, add-k, MLE, Stupid Backoff)."""
 
 
+def _trainer(**options):  # type: ignore[no-untyped-def]
+    """The registered `ngram` trainer (the CLI never names the class), built from the options."""
+    from corpuskit.registry import load
+
+    return load("trainers", "ngram")(**options)
+
+
 @ngram.command("train")
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("-o", "--output", required=True, help="Model file: .arpa, .arpa.gz (KenLM/SRILM) or .npz (fast native).")
-@click.option("--order", default=3, show_default=True, type=int)
+@click.option("--order", default=3, show_default=True, type=int, help="With count files: theirs unless given.")
 @click.option("--smoothing", type=click.Choice(["mkn", "kn", "addk", "mle", "stupid"]), default="mkn", show_default=True)
 @click.option("--prune", default="", help="Count cut-off per order, e.g. '0 0 1' drops trigrams seen once (lmplz --prune).")
 @click.option("--min-count", default=1, show_default=True, help="Words seen fewer times become <unk>.")
 @click.option("--add-k", default=1.0, show_default=True, help="k of add-k smoothing.")
 @click.option("--discount-fallback", is_flag=True, help="Use discounts 0.5/1/1.5 where counts-of-counts cannot give them (tiny data).")
 @click.option("--memory-mb", default=2048.0, show_default=True, help="Counting memory before sorted runs spill to disk.")
-@click.option("--lowercase", is_flag=True, help="Lower-case the text first.")
+@click.option("--lowercase", is_flag=True, help="Lower-case the text first (with count files: theirs unless given).")
 @click.option("--save-counts", default=None, help="Also write the n-gram counts (.npz) for merging or re-estimation.")
-def train_cmd(inputs, output, order, smoothing, prune, min_count, add_k, discount_fallback, memory_mb, lowercase, save_counts) -> None:
+@click.pass_context
+def train_cmd(ctx, inputs, output, order, smoothing, prune, min_count, add_k, discount_fallback, memory_mb, lowercase, save_counts) -> None:
     """Train an n-gram LM from INPUTS (text, JSONL, Parquet, ... any format the core reads; one sentence per line),
     or from count files (.npz) written by `corpuskit lm ngram count`, which are merged first.
 
     Example: corpuskit lm ngram train --order 3 train.txt -o model.arpa.gz
     """
-    from corpuskit.lm.ngram import NGramTrainer
+    from click.core import ParameterSource
 
     try:
         thresholds = [int(x) for x in prune.replace(",", " ").split()]
     except ValueError:
         raise click.BadParameter(f"expected integers, got {prune!r}", param_hint="--prune") from None
-    trainer = NGramTrainer(order=order, smoothing=smoothing, prune=thresholds, min_count=min_count, add_k=add_k,
-                           discount_fallback=discount_fallback, memory_mb=memory_mb)
+    counts = None
     if all(name.endswith(".npz") for name in inputs):  # counts from `corpuskit lm ngram count`, maybe of many shards
         counts = _merged_counts(inputs)
-    else:
-        counts = trainer.count(_sentences(inputs, lowercase), progress=True)
+        # the counting options default to the counts' own; given ones must agree (train_from_counts checks)
+        if ctx.get_parameter_source("order") == ParameterSource.DEFAULT:
+            order = counts.config["order"]
+        if ctx.get_parameter_source("lowercase") == ParameterSource.DEFAULT:
+            lowercase = counts.config["lowercase"]
+    trainer = _trainer(order=order, smoothing=smoothing, prune=thresholds, min_count=min_count, add_k=add_k,
+                       discount_fallback=discount_fallback, memory_mb=memory_mb, lowercase=lowercase)
+    if counts is None:
+        counts = trainer.count(_sentences(inputs, False), progress=True)
     if save_counts:
         counts.save(save_counts)
-    model = trainer.train_counts(counts)
+    model = trainer.train_from_counts(counts)
     model.save(output)
     click.echo(f"{output}: order {model.order}, {smoothing}, n-grams per order {model.counts()}")
 
@@ -95,10 +109,7 @@ def train_cmd(inputs, output, order, smoothing, prune, min_count, add_k, discoun
 def _merged_counts(paths: tuple[str, ...]):  # type: ignore[no-untyped-def]
     from corpuskit.lm.ngram import NGramCounts
 
-    counts = NGramCounts.load(paths[0])
-    for path in paths[1:]:
-        counts = counts.merge(NGramCounts.load(path))
-    return counts
+    return NGramCounts.merge_all([NGramCounts.load(path) for path in paths])
 
 
 @ngram.command("count")
@@ -110,11 +121,10 @@ def _merged_counts(paths: tuple[str, ...]):  # type: ignore[no-untyped-def]
 def count_cmd(inputs, output, order, memory_mb, lowercase) -> None:
     """Count the n-grams of INPUTS (e.g. one shard per machine) into a file that `train` accepts.
 
+    Counts of shards merge into exactly the counts of the whole corpus, in any order.
     Example: corpuskit lm ngram count --order 5 shard3.jsonl.gz -o shard3.counts.npz
     """
-    from corpuskit.lm.ngram import count_ngrams
-
-    counts = count_ngrams(_sentences(inputs, lowercase), order, memory_mb=memory_mb, progress=True)
+    counts = _trainer(order=order, memory_mb=memory_mb, lowercase=lowercase).count(_sentences(inputs, False), progress=True)
     counts.save(output)
     click.echo(f"{output}: {counts.sentences} sentences, {counts.tokens} tokens, {len(counts.rows)} distinct {order}-grams")
 

@@ -16,22 +16,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from corpuskit.hashing import fmix64 as _fmix64
+
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
 _SHINGLE_SEED = np.uint64(0x9E3779B97F4A7C15)
 _SHINGLE_MULT = np.uint64(0xBF58476D1CE4E5B9)
 _MASK32 = np.uint64(0xFFFFFFFF)
 _SPACE = np.uint8(32)
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _fmix64(h):
-    h ^= h >> np.uint64(33)
-    h *= np.uint64(0xFF51AFD7ED558CCD)
-    h ^= h >> np.uint64(33)
-    h *= np.uint64(0xC4CEB9FE1A85EC53)
-    h ^= h >> np.uint64(33)
-    return h
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -5,77 +5,134 @@ The unit counted is the *maximal n-gram* of each token: the `order` words ending
 Every shorter n-gram's count follows from these (it ends exactly one of them), so a count table
 is all an estimator needs, and tables from different machines merge by adding counts.
 
-Memory: the hash table grows with distinct maximal n-grams (about 4*order+24 bytes each); past
-`memory_mb` it is sorted and spilled to a run file on disk, and runs are merged at the end
-streaming from memory-mapped files. The merged table (and the model built from it) is in memory.
+Memory: the hash table (`corpuskit.spill.SpillCounter`) grows with distinct maximal n-grams
+(about 4*order+40 bytes each); past `memory_mb` it is sorted and spilled as a run to disk, and
+the runs are merged k-way at the end, streaming from a memory-mapped file. The merged table (and
+the model built from it) is in memory.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import shutil
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 
 from corpuskit.document import CorpusError
-from corpuskit.files import atomic_write
-from corpuskit.lm.ngram.vocab import SPECIALS, Vocabulary
+from corpuskit.lm.ngram.vocab import SPECIALS, Vocabulary, pack_words, unpack_words
+from corpuskit.spill import SpillCounter, aggregate, sort_rows
+from corpuskit.trainer import Counts
 
 log = logging.getLogger(__name__)
 
-COUNTS_FORMAT = "corpuskit.ngram-counts/1"
+COUNTS_FORMAT = "corpuskit.ngram-counts"
 
 
-@dataclass
-class NGramCounts:
+def canonical_words(words: Sequence[str], frequency: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """(words in canonical order, remap: old id -> new id). O(V log V).
+
+    The specials first, then by descending `frequency`, ties by the word: an order that does not
+    depend on how the corpus was split, and keeps frequent words' ids small and close together.
+    """
+    by_word = np.asarray(sorted(range(len(SPECIALS), len(words)), key=words.__getitem__), dtype=np.int64)
+    rest = by_word[np.argsort(-np.asarray(frequency)[by_word], kind="stable")]
+    remap = np.empty(len(words), dtype=np.int32)
+    remap[: len(SPECIALS)] = np.arange(len(SPECIALS), dtype=np.int32)
+    remap[rest] = np.arange(len(SPECIALS), len(words), dtype=np.int32)
+    return list(words[: len(SPECIALS)]) + [words[i] for i in rest.tolist()], remap
+
+
+def remap_rows(rows: np.ndarray, remap: np.ndarray, in_place: bool = False) -> np.ndarray:
+    """Rows with every word id sent through `remap` (padding -1 stays). O(rows).
+
+    `in_place` rewrites `rows` itself, a block at a time, so no full-size temporary is made.
+    """
+    shifted = np.concatenate([np.array([-1], dtype=np.int32), remap.astype(np.int32)])
+    if not in_place:
+        return shifted[rows + 1]
+    for start in range(0, rows.shape[0], 1 << 18):
+        block = rows[start : start + (1 << 18)]
+        block[...] = shifted[block + 1]
+    return rows
+
+
+class NGramCounts(Counts):
     """Counts of maximal n-grams: `rows[i]` (right-aligned word ids, -1 padded) seen `counts[i]` times.
 
-    `words[i]` is the word of id i; ids 0, 1, 2 are `<unk>`, `<s>`, `</s>`. Rows are unique.
+    `words[i]` is the word of id i: `<unk>`, `<s>`, `</s>`, then every other word by descending
+    count, ties by the word; rows are unique, and sorted (lexicographically) before counts are saved, merged or
+    compared: the estimator needs no order, so `count_ngrams` leaves that sort to them. That
+    order is canonical, so counts of shards merge in any order into the counts of the whole
+    corpus, to the byte. `config` is the counting config ({"lowercase": ..., "order": ...});
+    counts of different configs never merge.
     """
 
-    order: int
-    words: list[str]
-    rows: np.ndarray  # (n, order) int32
-    counts: np.ndarray  # (n,) int64
-    tokens: int = 0  # words counted (without <s>/</s>)
-    sentences: int = 0
+    format: ClassVar[str] = COUNTS_FORMAT
 
-    def __post_init__(self) -> None:
-        if self.order < 1:
-            raise ValueError(f"order must be >= 1, got {self.order}")
+    def __init__(
+        self, order: int, words: Sequence[str], rows: np.ndarray, counts: np.ndarray, tokens: int = 0, sentences: int = 0,
+        config: dict[str, Any] | None = None, _unique_rows: bool = False,
+    ) -> None:
+        """`_unique_rows` (for `count_ngrams`): the rows are unique and handed over (renumbered in place); leave them unsorted."""
+        if order < 1:
+            raise ValueError(f"order must be >= 1, got {order}")
+        config = dict(config) if config is not None else {"lowercase": False, "order": order}
+        if config.get("order") != order:
+            raise ValueError(f"counts of order {order} under a config of order {config.get('order')}")
+        super().__init__(config)
+        if tuple(words[: len(SPECIALS)]) != SPECIALS:
+            raise ValueError(f"the vocabulary must start with {', '.join(SPECIALS)}")
+        rows = np.asarray(rows, dtype=np.int32).reshape(-1, order)
+        counts = np.asarray(counts, dtype=np.int64)
+        if rows.shape[0] != counts.shape[0]:
+            raise ValueError(f"{rows.shape[0]} rows but {counts.shape[0]} counts")
+        if not _unique_rows and rows.size and (rows.min() < -1 or rows.max() >= len(words)):
+            raise ValueError(f"rows hold word ids outside [-1, {len(words)})")
+        frequency = np.bincount(rows[:, -1], weights=counts, minlength=len(words)) if rows.size else np.zeros(len(words))
+        words, remap = canonical_words(words, frequency)
+        if not np.array_equal(remap, np.arange(len(words))):
+            rows = remap_rows(rows, remap, in_place=_unique_rows)  # count_ngrams hands over rows it owns
+        self.order = order
+        self.words = words
+        self.rows, self.counts = (np.ascontiguousarray(rows), counts) if _unique_rows else aggregate(np.ascontiguousarray(rows), counts)
+        self._rows_sorted = not _unique_rows
+        self.tokens = int(tokens)  # words counted (without <s>/</s>)
+        self.sentences = int(sentences)
 
-    def save(self, path: str | Path) -> None:
-        """Write an .npz (rows, counts) with the vocabulary and totals as JSON inside; no pickle."""
-        meta = {"format": COUNTS_FORMAT, "order": self.order, "words": self.words, "tokens": self.tokens, "sentences": self.sentences}
-        with atomic_write(path, "wb") as handle:
-            np.savez(handle, rows=self.rows, counts=self.counts, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))
+    def _sort_rows(self) -> None:
+        """Put the rows in canonical (lexicographic) order, once."""
+        if not self._rows_sorted:
+            self.rows, self.counts = sort_rows(self.rows, self.counts)
+            self._rows_sorted = True
+
+    def __repr__(self) -> str:
+        return f"NGramCounts(order {self.order}, {len(self.words)} words, {len(self.rows)} rows, {self.sentences} sentences, config={self.config})"
+
+    def _to_arrays(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        self._sort_rows()
+        word_bytes, word_offsets = pack_words(self.words)
+        arrays = {"rows": self.rows, "counts": self.counts, "word_bytes": word_bytes, "word_offsets": word_offsets}
+        return arrays, {"order": self.order, "tokens": self.tokens, "sentences": self.sentences}
 
     @classmethod
-    def load(cls, path: str | Path) -> "NGramCounts":
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(bytes(data["meta"]).decode())
-            if meta.get("format") != COUNTS_FORMAT:
-                raise CorpusError(f"{path}: not an n-gram counts file (format {meta.get('format')!r})")
-            return cls(meta["order"], meta["words"], data["rows"], data["counts"], meta["tokens"], meta["sentences"])
+    def _from_arrays(cls, arrays: dict[str, np.ndarray], meta: dict[str, Any], config: dict[str, Any]) -> "NGramCounts":
+        words = unpack_words(arrays["word_bytes"], arrays["word_offsets"])
+        return cls(meta["order"], words, arrays["rows"], arrays["counts"], meta["tokens"], meta["sentences"], config)
 
     def unigram_counts(self) -> np.ndarray:
         """How often each word id occurs (as the last word of a maximal n-gram: every occurrence)."""
         return np.bincount(self.rows[:, -1], weights=self.counts, minlength=len(self.words)).astype(np.int64)
 
-    def merge(self, other: "NGramCounts") -> "NGramCounts":
+    def _merged(self, other: Counts) -> "NGramCounts":
         """Counts of both corpora (e.g. two shards counted on different machines)."""
-        if other.order != self.order:
-            raise ValueError(f"cannot merge counts of order {self.order} and {other.order}")
+        assert isinstance(other, NGramCounts)
         vocab = Vocabulary(self.words[3:])
         remap = np.asarray([vocab.add(w) for w in other.words], dtype=np.int32)
-        other_rows = np.where(other.rows < 0, -1, remap[np.maximum(other.rows, 0)]).astype(np.int32)
-        rows, counts = aggregate(np.concatenate([self.rows, other_rows]), np.concatenate([self.counts, other.counts]))
-        return NGramCounts(self.order, vocab.words, rows, counts, self.tokens + other.tokens, self.sentences + other.sentences)
+        rows = np.concatenate([self.rows, remap_rows(other.rows, remap)])
+        return NGramCounts(self.order, vocab.words, rows, np.concatenate([self.counts, other.counts]),
+                           self.tokens + other.tokens, self.sentences + other.sentences, self.config)
 
     def restrict_vocabulary(self, min_count: int = 1, vocabulary: Sequence[str] | None = None) -> "NGramCounts":
         """Map words outside `vocabulary` (or seen fewer than `min_count` times) to `<unk>`.
@@ -93,27 +150,9 @@ class NGramCounts:
             return self
         remap = np.cumsum(keep, dtype=np.int64) - 1
         remap[~keep] = 0
-        remap = remap.astype(np.int32)
         words = [w for w, k in zip(self.words, keep) if k]
-        rows = np.where(self.rows < 0, -1, remap[np.maximum(self.rows, 0)]).astype(np.int32)
-        rows, counts = aggregate(rows, self.counts)
         log.info("vocabulary restricted to %d of %d words", len(words), len(self.words))
-        return NGramCounts(self.order, words, rows, counts, self.tokens, self.sentences)
-
-
-def sort_rows(rows: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows in lexicographic order (first word most significant) with their counts."""
-    perm = np.lexsort(rows.T[::-1])
-    return rows[perm], counts[perm]
-
-
-def aggregate(rows: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sort rows and sum the counts of equal ones."""
-    if rows.shape[0] == 0:
-        return rows, counts
-    rows, counts = sort_rows(rows, counts)
-    starts = np.flatnonzero(np.concatenate([[True], (rows[1:] != rows[:-1]).any(axis=1)]))
-    return np.ascontiguousarray(rows[starts]), np.add.reduceat(counts, starts).astype(np.int64)
+        return NGramCounts(self.order, words, remap_rows(self.rows, remap.astype(np.int32)), self.counts, self.tokens, self.sentences, self.config)
 
 
 def _chunks(texts: Iterable[str], chunk_lines: int) -> Iterator[list[str]]:
@@ -127,93 +166,6 @@ def _chunks(texts: Iterable[str], chunk_lines: int) -> Iterator[list[str]]:
         yield chunk
 
 
-class _RowCounter:
-    """The growing hash table of `count_ngrams`, with spilling of sorted runs to `spill_dir`."""
-
-    def __init__(self, order: int, memory_bytes: int, spill_dir: Path | None) -> None:
-        self.order = order
-        self.memory_bytes = memory_bytes
-        self.spill_dir = spill_dir
-        self.runs: list[Path] = []
-        self._reset(1 << 16)
-
-    def _reset(self, capacity: int) -> None:
-        self.n_rows = 0
-        self.rows = np.empty((capacity // 2, self.order), dtype=np.int32)
-        self.counts = np.empty(capacity // 2, dtype=np.int64)
-        self.table = np.full(capacity, -1, dtype=np.int64)
-
-    def bytes_used(self) -> int:
-        return self.rows.nbytes + self.counts.nbytes + self.table.nbytes
-
-    def add(self, ids: np.ndarray, lengths: np.ndarray) -> None:
-        """Count one chunk of sentences, spilling first if the table would outgrow the budget."""
-        from corpuskit.lm.ngram import kernels
-
-        incoming = int(lengths.sum()) + len(lengths)  # at most one new row per token
-        if self.n_rows and (self.n_rows + incoming) * (4 * self.order + 40) > self.memory_bytes:
-            self.spill()
-        capacity = self.table.shape[0]
-        while 2 * (self.n_rows + incoming) > capacity:
-            capacity *= 2
-        if capacity != self.table.shape[0]:
-            grown_rows = np.empty((capacity // 2, self.order), dtype=np.int32)
-            grown_counts = np.empty(capacity // 2, dtype=np.int64)
-            grown_rows[: self.n_rows] = self.rows[: self.n_rows]
-            grown_counts[: self.n_rows] = self.counts[: self.n_rows]
-            self.rows, self.counts = grown_rows, grown_counts
-            self.table = kernels.rehash_rows(self.rows, self.n_rows, capacity)
-        self.n_rows = kernels.count_rows(ids, lengths, self.order, self.table, self.rows, self.counts, self.n_rows)
-
-    def spill(self) -> None:
-        """Write the table as a sorted run and start an empty one."""
-        if self.spill_dir is None:
-            self.spill_dir = Path(tempfile.mkdtemp(prefix="corpuskit-ngram-"))
-        rows, counts = sort_rows(self.rows[: self.n_rows], self.counts[: self.n_rows])
-        path = self.spill_dir / f"run{len(self.runs):05d}"
-        np.save(f"{path}.rows.npy", rows)
-        np.save(f"{path}.counts.npy", counts)
-        self.runs.append(path)
-        log.info("spilled %d n-grams to %s", self.n_rows, path)
-        self._reset(1 << 16)
-
-    def result(self) -> tuple[np.ndarray, np.ndarray]:
-        if not self.runs:  # unique already; the estimator needs no order. Copies free the spare capacity.
-            return self.rows[: self.n_rows].copy(), self.counts[: self.n_rows].copy()
-        if self.n_rows:
-            self.spill()
-        return merge_runs(self.runs)
-
-
-def merge_runs(runs: list[Path]) -> tuple[np.ndarray, np.ndarray]:
-    """Merge sorted run files pairwise (memory-mapped inputs, outputs on disk until the last)."""
-    from corpuskit.lm.ngram import kernels
-
-    runs = list(runs)
-    generation = 0
-    while len(runs) > 1:
-        merged: list[Path] = []
-        for i in range(0, len(runs) - 1, 2):
-            a_rows = np.load(f"{runs[i]}.rows.npy", mmap_mode="r")
-            b_rows = np.load(f"{runs[i + 1]}.rows.npy", mmap_mode="r")
-            a_counts = np.load(f"{runs[i]}.counts.npy", mmap_mode="r")
-            b_counts = np.load(f"{runs[i + 1]}.counts.npy", mmap_mode="r")
-            out = runs[i].with_name(f"merge{generation}-{i:05d}")
-            total = a_rows.shape[0] + b_rows.shape[0]
-            out_rows = np.lib.format.open_memmap(f"{out}.rows.npy", mode="w+", dtype=np.int32, shape=(total, a_rows.shape[1]))
-            out_counts = np.lib.format.open_memmap(f"{out}.counts.npy", mode="w+", dtype=np.int64, shape=(total,))
-            n = kernels.merge_sorted_rows(a_rows, a_counts, b_rows, b_counts, out_rows, out_counts)
-            np.save(f"{out}.rows.npy", np.array(out_rows[:n]))
-            np.save(f"{out}.counts.npy", np.array(out_counts[:n]))
-            del out_rows, out_counts
-            merged.append(out)
-        if len(runs) % 2:
-            merged.append(runs[-1])
-        runs = merged
-        generation += 1
-    return np.load(f"{runs[0]}.rows.npy"), np.load(f"{runs[0]}.counts.npy")
-
-
 def count_ngrams(
     texts: Iterable[str],
     order: int,
@@ -221,18 +173,21 @@ def count_ngrams(
     spill_dir: str | Path | None = None,
     chunk_lines: int = 20_000,
     progress: bool = False,
+    lowercase: bool = False,
 ) -> NGramCounts:
     """Count the maximal n-grams of `texts` (one sentence per text, words split on ASCII spaces).
 
     The corpus is read once. Memory: O(distinct maximal n-grams) up to `memory_mb`, then sorted
     runs spill to `spill_dir` (a temporary folder by default) and are merged at the end.
     `<s>`, `</s>` and `<unk>` inside the text are skipped like whitespace, as lmplz does.
+    `lowercase` lower-cases each text first (and is part of the counts' config).
     """
     if order < 1:
         raise ValueError(f"order must be >= 1, got {order}")
+    from corpuskit.lm.ngram.kernels import count_rows
+
     vocab = Vocabulary()
-    own_dir = spill_dir is None
-    counter = _RowCounter(order, int(memory_mb * 2**20), Path(spill_dir) if spill_dir else None)
+    counter = SpillCounter(order, int(memory_mb * 2**20), spill_dir)
     tokens = sentences = 0
     bar = None
     if progress:
@@ -240,20 +195,20 @@ def count_ngrams(
 
         bar = tqdm(unit=" lines", desc="counting")
     try:
-        for chunk in _chunks(texts, chunk_lines):
+        for chunk in _chunks((t.lower() for t in texts) if lowercase else texts, chunk_lines):
             id_array, length_array = vocab.encode_growing(chunk)
-            counter.add(id_array, length_array)
+            # at most one new row per token and one per sentence end
+            counter.add(count_rows, int(length_array.sum()) + len(length_array), id_array, length_array, order)
             tokens += len(id_array)
             sentences += len(length_array)
             if bar is not None:
                 bar.update(len(chunk))
-        rows, counts = counter.result()
+        rows, counts = counter.result(ordered=False)  # sorted (if ever) after the canonical renumbering
     finally:
         if bar is not None:
             bar.close()
-        if counter.runs and own_dir and counter.spill_dir is not None:
-            shutil.rmtree(counter.spill_dir, ignore_errors=True)
+        counter.close()
     if sentences == 0:
         raise CorpusError("empty corpus: no sentence to count")
     log.info("counted %d tokens in %d sentences: %d distinct %d-grams", tokens, sentences, rows.shape[0], order)
-    return NGramCounts(order, vocab.words, np.ascontiguousarray(rows), np.ascontiguousarray(counts), tokens, sentences)
+    return NGramCounts(order, vocab.words, rows, counts, tokens, sentences, {"lowercase": lowercase, "order": order}, _unique_rows=True)

@@ -2,11 +2,11 @@
 
 Versions (each tested against its plain-Python reference in tests/lm/test_kernels.py):
 1. `count_rows`: hash-count the "maximal n-grams" of a chunk of sentences (one per token, the
-   n-gram of at most `order` words ending there, never reaching before `<s>`), lmplz's unit.
+   n-gram of at most `order` words ending there, never reaching before `<s>`), lmplz's unit,
+   into `corpuskit.spill`'s table (which also spills and merges the sorted runs).
 2. `build_trie`: turn counted rows into trie nodes (parent, word, suffix link, raw count).
 3. `build_child_table` / `score_tokens`: (parent node, word) -> node hash and backoff scoring;
    `advance_contexts` runs the same loop for decoding rows.
-4. `merge_sorted_rows`: merge two sorted count tables, summing equal rows (spilled runs).
 Memory of each is stated in its docstring.
 """
 
@@ -15,38 +15,21 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from corpuskit.hashing import fmix64
+from corpuskit.spill import insert_row
+
 EMPTY = np.int64(-1)
-
-
-@njit(cache=True, inline="always")
-def _mix(h: np.uint64) -> np.uint64:
-    h ^= h >> np.uint64(33)
-    h *= np.uint64(0xFF51AFD7ED558CCD)
-    h ^= h >> np.uint64(33)
-    h *= np.uint64(0xC4CEB9FE1A85EC53)
-    h ^= h >> np.uint64(33)
-    return h
-
-
-@njit(cache=True)
-def _row_hash(row) -> np.uint64:
-    h = np.uint64(0x9E3779B97F4A7C15)
-    for v in row:
-        h = _mix(h ^ np.uint64(np.int64(v) + 2))
-    return h
 
 
 @njit(cache=True, nogil=True)
 def count_rows(ids, lengths, order, table, rows, counts, n_rows):
-    """Add the maximal n-grams of sentences `ids` (flat, split by `lengths`) to the count table.
+    """Add the maximal n-grams of sentences `ids` (flat, split by `lengths`) to a `SpillCounter` table.
 
     rows[r] holds one n-gram right-aligned with -1 padding on the left; `<s>` (id 1) is the
-    implicit first word of every sentence and `</s>` (id 2) the last. `table` is an open-addressing
-    index into rows (capacity a power of two, kept at most half full by the caller, who also
-    makes sure `rows` has room for one row per token). Returns the new number of rows.
-    Memory: O(distinct maximal n-grams).
+    implicit first word of every sentence and `</s>` (id 2) the last. `table`, `rows` and
+    `counts` are `corpuskit.spill.SpillCounter`'s, with room for one row per token (the counter's
+    `add` reserves it). Returns the new number of rows. Memory: O(distinct maximal n-grams).
     """
-    mask = np.uint64(table.shape[0] - 1)
     window = np.full(order, -1, dtype=np.int32)
     pos = 0
     for s in range(lengths.shape[0]):
@@ -58,82 +41,9 @@ def count_rows(ids, lengths, order, table, rows, counts, n_rows):
             for k in range(order - 1):
                 window[k] = window[k + 1]
             window[order - 1] = word
-            slot = _row_hash(window) & mask
-            while True:
-                r = table[slot]
-                if r == -1:
-                    rows[n_rows, :] = window
-                    counts[n_rows] = 1
-                    table[slot] = n_rows
-                    n_rows += 1
-                    break
-                same = True
-                for k in range(order):
-                    if rows[r, k] != window[k]:
-                        same = False
-                        break
-                if same:
-                    counts[r] += 1
-                    break
-                slot = (slot + np.uint64(1)) & mask
+            n_rows = insert_row(table, rows, counts, n_rows, window, 1)
         pos += n
     return n_rows
-
-
-@njit(cache=True)
-def rehash_rows(rows, n_rows, capacity):
-    """A fresh row index of `capacity` slots (a power of two) over rows[:n_rows]."""
-    table = np.full(capacity, -1, dtype=np.int64)
-    mask = np.uint64(capacity - 1)
-    for r in range(n_rows):
-        slot = _row_hash(rows[r]) & mask
-        while table[slot] != -1:
-            slot = (slot + np.uint64(1)) & mask
-        table[slot] = r
-    return table
-
-
-@njit(cache=True)
-def _rows_less(a, i, b, j) -> int:
-    """-1, 0 or 1 as row a[i] sorts before, equal to or after row b[j] (lexicographic)."""
-    for k in range(a.shape[1]):
-        if a[i, k] < b[j, k]:
-            return -1
-        if a[i, k] > b[j, k]:
-            return 1
-    return 0
-
-
-@njit(cache=True, nogil=True)
-def merge_sorted_rows(rows_a, counts_a, rows_b, counts_b, out_rows, out_counts):
-    """Merge two lexicographically sorted count tables, summing equal rows; returns rows written.
-
-    Streams both inputs once, so they may be memory-mapped files. Memory: O(1) besides outputs.
-    """
-    i = j = n = 0
-    na, nb = rows_a.shape[0], rows_b.shape[0]
-    while i < na or j < nb:
-        if j >= nb:
-            c = -1
-        elif i >= na:
-            c = 1
-        else:
-            c = _rows_less(rows_a, i, rows_b, j)
-        if c < 0:
-            out_rows[n] = rows_a[i]
-            out_counts[n] = counts_a[i]
-            i += 1
-        elif c > 0:
-            out_rows[n] = rows_b[j]
-            out_counts[n] = counts_b[j]
-            j += 1
-        else:
-            out_rows[n] = rows_a[i]
-            out_counts[n] = counts_a[i] + counts_b[j]
-            i += 1
-            j += 1
-        n += 1
-    return n
 
 
 @njit(cache=True, inline="always")
@@ -141,7 +51,7 @@ def _child_slot(table, parent, word, vocab_size):
     """Slot of key (parent, word) in `table` (capacity x 2: key + 1, node; 0 = empty, so zeros is empty)."""
     key = parent * vocab_size + word + 1
     mask = np.uint64(table.shape[0] - 1)
-    slot = _mix(np.uint64(key)) & mask
+    slot = fmix64(np.uint64(key)) & mask
     while table[slot, 0] != 0 and table[slot, 0] != key:
         slot = (slot + np.uint64(1)) & mask
     return slot, key
@@ -290,7 +200,7 @@ def _score_sentences(first, last, ids, word_start, out_start, bos, eos, max_orde
             found = 1
             while found < max_order and found - 1 < n_ctx:
                 key = ctx[found - 1] * vocab_size + w + 1
-                slot = _mix(np.uint64(key)) & mask
+                slot = fmix64(np.uint64(key)) & mask
                 while table[slot, 0] != 0 and table[slot, 0] != key:
                     slot = (slot + np.uint64(1)) & mask
                 if table[slot, 0] != key:

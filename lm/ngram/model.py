@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,13 +18,16 @@ from typing import Any
 import numpy as np
 
 from corpuskit.document import CorpusError
-from corpuskit.files import atomic_write
 from corpuskit.lm.ngram import state as ngram_state
 from corpuskit.lm.ngram.kenlm_api import KenLMQueries
 from corpuskit.lm.ngram.state import ContextState
-from corpuskit.lm.ngram.vocab import BOS_ID, EOS_ID, UNK_ID, Vocabulary, split_words
+from corpuskit.lm.ngram.vocab import BOS_ID, EOS_ID, UNK_ID, Vocabulary, pack_words, split_words, unpack_words
+from corpuskit.modelfile import ModelFileError, load_arrays, save_arrays
+from corpuskit.trainer import Model
 
-NATIVE_FORMAT = "corpuskit.ngram/1"
+NATIVE_FORMAT = "corpuskit.ngram"
+NATIVE_VERSION = 1
+LEGACY_FORMAT = "corpuskit.ngram/1"  # the npz layout before corpuskit.modelfile; still read
 ARPA_SUFFIXES = (".arpa", ".arpa.gz", ".arpa.bz2", ".arpa.xz", ".arpa.zst")
 
 
@@ -57,7 +61,7 @@ class Evaluation:
         return -self.log10_prob / self.tokens * math.log2(10.0) if self.tokens else math.nan
 
 
-class NGramModel(KenLMQueries):
+class NGramModel(KenLMQueries, Model):
     """log10 probabilities and backoffs of n-grams; the object every estimator and reader returns.
 
     Query with `score` (one sentence), `score_batch` (many: the fast path), `full_scores`,
@@ -280,22 +284,23 @@ class NGramModel(KenLMQueries):
     # files ------------------------------------------------------------------------------------
 
     def save(self, path: str | Path) -> None:
-        """ARPA when the name ends in .arpa (optionally compressed), else the native npz format."""
+        """ARPA when the name ends in .arpa (optionally compressed), else the native npz (`corpuskit.modelfile`)."""
         if str(path).endswith(ARPA_SUFFIXES):
             from corpuskit.lm.ngram.arpa import write_arpa
 
             write_arpa(self, path)
             return
-        meta = {"format": NATIVE_FORMAT, "order": self.order, "words": self.words, "meta": self.meta}
-        with atomic_write(path, "wb") as handle:
-            np.savez(handle, parent=self.parent, word=self.word, prob=self.prob, backoff=self.backoff, offsets=self.offsets,
-                     meta=np.frombuffer(json.dumps(meta, ensure_ascii=False).encode(), dtype=np.uint8))
+        word_bytes, word_offsets = pack_words(self.words)
+        arrays = {"parent": self.parent, "word": self.word, "prob": self.prob, "backoff": self.backoff, "offsets": self.offsets,
+                  "word_bytes": word_bytes, "word_offsets": word_offsets}
+        save_arrays(path, NATIVE_FORMAT, NATIVE_VERSION, arrays, {"order": self.order, "meta": self.meta})
 
     @classmethod
     def load(cls, path: str | Path) -> "NGramModel":
-        """Read an ARPA file (.arpa, .arpa.gz, ...) or a native .npz model."""
-        from corpuskit.modelfile import ModelFileError
+        """Read an ARPA file (.arpa, .arpa.gz, ...) or a native .npz model (also the layout before modelfile).
 
+        A bad or foreign native file is a ModelFileError; a malformed ARPA file a CorpusError naming the line.
+        """
         with open(path, "rb") as handle:
             magic = handle.read(4)
         if not magic:
@@ -305,19 +310,43 @@ class NGramModel(KenLMQueries):
 
             return read_arpa(path)
         try:
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+        except zipfile.BadZipFile:
+            names = []  # load_arrays says what is wrong
+        if "meta.npy" in names and "__meta__.npy" not in names:
+            return cls._load_legacy(path)
+        arrays, meta = load_arrays(path, NATIVE_FORMAT, NATIVE_VERSION,
+                                   required=("parent", "word", "prob", "backoff", "offsets", "word_bytes", "word_offsets"))
+        check_scores(path, arrays["prob"], arrays["backoff"])
+        try:
+            words = unpack_words(arrays["word_bytes"], arrays["word_offsets"])
+            return cls(words, meta["order"], arrays["parent"], arrays["word"], arrays["prob"], arrays["backoff"], arrays["offsets"], meta["meta"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelFileError(path, f"a consistent {NATIVE_FORMAT} file", f"{type(exc).__name__}: {exc}") from None
+
+    @classmethod
+    def _load_legacy(cls, path: str | Path) -> "NGramModel":
+        """A native file written before `corpuskit.modelfile` (arrays + a JSON `meta` array)."""
+        expected = f"a {LEGACY_FORMAT} file"
+        try:
             with np.load(path, allow_pickle=False) as data:
-                meta = json.loads(bytes(data["meta"]).decode())
-                if meta.get("format") != NATIVE_FORMAT:
-                    raise CorpusError(f"{path}: not a corpuskit n-gram model (format {meta.get('format')!r})")
-                arrays = {name: data[name] for name in ("parent", "word", "prob", "backoff", "offsets")}
-        except CorpusError:
+                arrays = {name: data[name] for name in data.files}
+            meta = json.loads(arrays["meta"].tobytes().decode())
+            if not isinstance(meta, dict) or meta.get("format") != LEGACY_FORMAT:
+                raise ModelFileError(path, expected, f"format {meta.get('format') if isinstance(meta, dict) else meta!r}")
+            check_scores(path, arrays["prob"], arrays["backoff"])
+            return cls(meta["words"], meta["order"], arrays["parent"], arrays["word"], arrays["prob"], arrays["backoff"], arrays["offsets"], meta["meta"])
+        except ModelFileError:
             raise
-        except Exception as exc:  # noqa: BLE001 - zipfile, zlib, numpy and json each fail their own way on damage
-            raise ModelFileError(path, "a corpuskit n-gram model (.npz)", f"a damaged or truncated file ({type(exc).__name__}: {exc})") from None
-        prob, backoff = arrays["prob"], arrays["backoff"]
-        if np.isnan(prob).any() or (prob > 0).any() or np.isnan(backoff).any():
-            raise ModelFileError(path, "log10 probabilities <= 0 and numeric backoffs", "a probability > 0 or a NaN")
-        return cls(meta["words"], meta["order"], arrays["parent"], arrays["word"], prob, backoff, arrays["offsets"], meta["meta"])
+        except (KeyError, OSError, TypeError, ValueError, CorpusError) as exc:
+            raise ModelFileError(path, expected, f"{type(exc).__name__}: {exc}") from None
+
+
+def check_scores(path: str | Path, prob: np.ndarray, backoff: np.ndarray) -> None:
+    """A model's log10 probabilities must be <= 0 and its backoffs numbers: anything else is a damaged file."""
+    if np.isnan(prob).any() or (prob > 0).any() or np.isnan(backoff).any():
+        raise ModelFileError(path, "log10 probabilities <= 0 and numeric backoffs", "a probability > 0 or a NaN")
 
 
 __all__ = ["ARPA_SUFFIXES", "EOS_ID", "Evaluation", "NGramModel"]

@@ -10,6 +10,7 @@ from typing import ClassVar, Literal
 from corpuskit.document import CorpusError
 from corpuskit.lm.ngram.counting import NGramCounts, count_ngrams
 from corpuskit.lm.ngram.model import NGramModel
+from corpuskit.trainer import Trainer
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ class NGramConfig:
     stupid_alpha: float = 0.4
     discount_fallback: bool = False  # lmplz's --discount_fallback for tiny data
     memory_mb: float = 2048.0  # counting budget before sorted runs spill to disk
+    lowercase: bool = False  # lower-case each sentence before counting
 
     def __post_init__(self) -> None:
         if self.order < 1:
@@ -37,30 +39,30 @@ class NGramConfig:
             raise ValueError(f"min_count must be >= 1, got {self.min_count}")
 
 
-class NGramTrainer:
+class NGramTrainer(Trainer):
     """Train an n-gram LM (modified Kneser-Ney by default, as KenLM's lmplz) from sentences.
 
-    `train` reads the corpus once (one text = one sentence, words split on ASCII whitespace).
-    Memory: counting is bounded by `memory_mb` (spilling to disk); the model is O(n-grams).
+    `count(texts)` gives `NGramCounts` of a shard (counting config: `order`, `lowercase`);
+    shards merge with `NGramCounts.merge` in any order; `train_from_counts(counts)` cuts the
+    vocabulary (`min_count`, `vocabulary`) and estimates. `train` reads the corpus once (one
+    text = one sentence, words split on ASCII whitespace). Memory: counting is bounded by
+    `memory_mb` (spilling to disk); the model is O(n-grams).
     """
 
     name: ClassVar[str] = "ngram"
     config_class: ClassVar[type] = NGramConfig
+    counts_class: ClassVar[type] = NGramCounts
+    counting_fields: ClassVar[tuple[str, ...]] = ("lowercase", "order")
 
-    def __init__(self, config: NGramConfig | None = None, **options: object) -> None:
-        self.config = config if config is not None else NGramConfig(**options)  # type: ignore[arg-type]
+    def _count(self, texts: Iterable[str], progress: bool) -> NGramCounts:
+        c = self.config
+        return count_ngrams(texts, c.order, memory_mb=c.memory_mb, progress=progress, lowercase=c.lowercase)
 
-    def count(self, corpus: Iterable[str], progress: bool = False) -> NGramCounts:
-        """Count the corpus (the part that can run on shards and be merged with `NGramCounts.merge`)."""
-        return count_ngrams(corpus, self.config.order, memory_mb=self.config.memory_mb, progress=progress)
-
-    def train_counts(self, counts: NGramCounts) -> NGramModel:
-        """Estimate a model from precomputed counts."""
+    def _train_from_counts(self, counts, corpus) -> NGramModel:  # type: ignore[no-untyped-def]
+        """Estimate a model from precomputed (maybe merged) counts."""
         from corpuskit.lm.ngram.estimate import estimate
 
         cfg = self.config
-        if counts.order != cfg.order:
-            raise ValueError(f"counts are of order {counts.order}, the trainer's order is {cfg.order}")
         if cfg.min_count > 1 or cfg.vocabulary is not None:
             counts = counts.restrict_vocabulary(cfg.min_count, cfg.vocabulary)
             if len(counts.words) <= 3:
@@ -69,7 +71,3 @@ class NGramTrainer:
         model.meta["config"] = asdict(cfg) | {"vocabulary": None if cfg.vocabulary is None else len(cfg.vocabulary)}
         log.info("trained %r", model)
         return model
-
-    def train(self, corpus: Iterable[str], progress: bool = False) -> NGramModel:
-        """Count `corpus` (one pass) and estimate the model."""
-        return self.train_counts(self.count(corpus, progress=progress))

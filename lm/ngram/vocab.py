@@ -34,6 +34,23 @@ def split_words(line: str) -> list[str]:
     return [w for w in _ASCII_SPACE.split(line) if w]
 
 
+def pack_words(words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Words as (UTF-8 bytes, offsets) arrays for an npz file; any string, lone surrogates included."""
+    encoded = [w.encode("utf-8", errors="surrogatepass") for w in words]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum([len(b) for b in encoded], out=offsets[1:])
+    return np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets
+
+
+def unpack_words(data: np.ndarray, offsets: np.ndarray) -> list[str]:
+    """The inverse of `pack_words`."""
+    raw = np.asarray(data, dtype=np.uint8).tobytes()
+    bounds = np.asarray(offsets, dtype=np.int64).tolist()
+    if not bounds or bounds[0] != 0 or bounds[-1] != len(raw) or any(a > b for a, b in zip(bounds, bounds[1:])):
+        raise ValueError("word offsets do not match the word bytes")
+    return [raw[a:b].decode("utf-8", errors="surrogatepass") for a, b in zip(bounds, bounds[1:])]
+
+
 class Vocabulary:
     """A growing word -> id map with the three specials first. Memory: O(distinct words).
 

@@ -62,7 +62,7 @@ def test_lm_commands_name_a_cut_arpa_a_damaged_npz_and_bad_values(tmp_path, corp
     (tmp_path / "empty.npz").write_bytes(b"")
     one_line_error(run(main, ["lm", "ngram", "perplexity", str(tmp_path / "empty.npz"), str(tmp_path / "c.txt")]), "empty.npz", "empty file")
     (tmp_path / "cut.npz").write_bytes(b"PK\x03\x04" + b"\x00" * 40)
-    one_line_error(run(main, ["lm", "ngram", "perplexity", str(tmp_path / "cut.npz"), str(tmp_path / "c.txt")]), "cut.npz", "damaged or truncated")
+    one_line_error(run(main, ["lm", "ngram", "perplexity", str(tmp_path / "cut.npz"), str(tmp_path / "c.txt")]), "cut.npz", "truncated")
     for bad, value in (("positive", "0.5"), ("nan", "nan")):
         path = tmp_path / f"{bad}.arpa"
         path.write_text(ARPA.replace("-0.3\tthe cat", f"{value}\tthe cat"))
@@ -109,7 +109,7 @@ def test_embed_commands_name_broken_vector_files_and_bad_options(tmp_path, corpu
         KeyedVectors(["a", "b", "c"], vectors).save(tmp_path / name)
         one_line_error(run(main, ["embed", "similar", str(tmp_path / name), "a"]), name, "NaN or infinity in the vector of 'b'")
     (tmp_path / "c.txt").write_text(corpus_text)
-    for option in (["--alpha", "0"], ["--dim", "0"], ["--window", "-1"], ["--model", "glove", "--alpha", "0"]):
+    for option in (["--alpha", "0"], ["--dim", "0"], ["--window", "-1"], ["--model", "glove", "--eta", "0"]):
         one_line_error(run(main, ["embed", "train", str(tmp_path / "c.txt"), "-o", str(tmp_path / "v.npz"), "--quiet", *option]), "must be positive")
     assert not (tmp_path / "v.npz").exists()
     cut_gzip(tmp_path / "in.txt.gz", corpus_text)

@@ -127,3 +127,40 @@ def test_cli_module_imports_cheaply():
     code = "import sys, corpuskit.embeddings.cli; print(any(m in sys.modules for m in ('numba', 'gensim', 'matplotlib', 'scipy')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+@pytest.mark.parametrize("model, option", [
+    ("word2vec", ["--x-max", "5"]),
+    ("word2vec", ["--eta", "0.1"]),
+    ("word2vec", ["--bucket", "100"]),
+    ("fasttext", ["--memory-mb", "64"]),
+    ("glove", ["--alpha", "0.1"]),
+    ("glove", ["--negative", "3"]),
+    ("glove", ["--arch", "cbow"]),
+    ("glove", ["--minn", "2"]),
+])
+def test_an_option_the_model_does_not_use_is_an_error(tmp_path, model, option):
+    text = tmp_path / "corpus.txt"
+    text.write_text("the cat sat on the mat\n")
+    result = CliRunner().invoke(embed, ["train", str(text), "-o", str(tmp_path / "v.npz"), "--model", model, "--quiet", *option])
+    assert result.exit_code == 2, result.output
+    assert f"{option[0]} is not an option of --model {model}" in result.output
+    assert ("learning rate is --eta" in result.output) == (option[0] == "--alpha")
+    assert not (tmp_path / "v.npz").exists()
+
+
+def test_glove_learning_rate_is_eta_and_word2vec_keeps_alpha(tmp_path, monkeypatch):
+    from corpuskit.embeddings.glove import GloVeTrainer
+    from corpuskit.embeddings.word2vec import Word2VecTrainer
+
+    seen = {}
+    for cls in (GloVeTrainer, Word2VecTrainer):
+        check = cls.validate_config  # runs once the config is built: record what the CLI asked for
+        monkeypatch.setattr(cls, "validate_config", lambda self, _check=check: (seen.setdefault(self.name, self.config), _check(self)))
+    text = tmp_path / "corpus.txt"
+    text.write_text("\n".join(["the cat sat on the mat", "the dog sat on the log"] * 20))
+    base = ["train", str(text), "--min-count", "1", "--dim", "4", "--epochs", "1", "--quiet"]
+    assert CliRunner().invoke(embed, [*base, "-o", str(tmp_path / "g.npz"), "--model", "glove", "--eta", "0.01"]).exit_code == 0
+    assert CliRunner().invoke(embed, [*base, "-o", str(tmp_path / "w.npz"), "--alpha", "0.5"]).exit_code == 0
+    assert seen["glove"].eta == 0.01 and seen["glove"].alpha == 0.75  # alpha stays GloVe's weighting exponent
+    assert seen["word2vec"].alpha == 0.5 and seen["word2vec"].min_count == 1

@@ -1,10 +1,12 @@
 """Numba kernels against their plain-Python references on small random problems."""
 
+from collections import Counter
+
 import numpy as np
 import pytest
 
 from corpuskit.embeddings import reference
-from corpuskit.embeddings.glove_kernels import glove_epoch, window_pairs
+from corpuskit.embeddings.glove_kernels import glove_epoch, window_keys
 from corpuskit.embeddings.kernels import draw_bits, lcg_next, train_chunk
 from corpuskit.embeddings.subwords import subword_table
 from corpuskit.embeddings.vocab import huffman_tree, keep_thresholds, negative_table
@@ -78,22 +80,26 @@ def test_train_chunk_edge_cases():
     assert (win == 1).all() and (wout == 0).all()
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_window_pairs_match_reference(seed):
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_window_keys_match_reference(seed):
     rng = np.random.default_rng(seed)
     vocab_size, window = int(rng.integers(3, 9)), int(rng.integers(1, 5))
     ids = random_stream(rng, vocab_size, int(rng.integers(1, 60)))
-    keys = np.empty(2 * window * ids.size, np.int64)
-    values = np.empty(2 * window * ids.size, np.float64)
-    n = window_pairs(ids, window, vocab_size, keys, values)
-    got: dict[tuple[int, int], float] = {}
-    for key, value in zip(keys[:n], values[:n]):
-        pair = (int(key // vocab_size), int(key % vocab_size))
-        got[pair] = got.get(pair, 0.0) + value
-    want = reference.window_pairs_reference(ids, window)
-    assert got.keys() == want.keys()
-    for pair in want:
-        assert got[pair] == pytest.approx(want[pair])
+    first = int(rng.integers(0, ids.size))  # the centres start here, the ids before are context only
+
+    def counted(part, start):
+        out = np.full(window * part.size + 1, -7, dtype=np.int64)
+        n = window_keys(part, start, window, vocab_size, out)
+        assert (out[n:] == -7).all()
+        pair, distance = np.divmod(out[:n], window)
+        low, high = np.divmod(pair, vocab_size)
+        return Counter(zip(low.tolist(), high.tolist(), (distance + 1).tolist()))
+
+    assert counted(ids[first:], 0) == reference.window_rows_reference(ids[first:], window)
+    whole = reference.window_rows_reference(ids, window)
+    before = reference.window_rows_reference(ids[:first], window)  # centres before `first` only
+    assert counted(ids, first) == whole - before
+    assert counted(ids, 0) == whole
 
 
 @pytest.mark.parametrize("seed", [0, 5])

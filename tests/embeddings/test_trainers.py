@@ -4,13 +4,14 @@ import numpy as np
 import pytest
 
 from corpuskit.document import CorpusError
-from corpuskit.embeddings.cooccurrence import count_cooccurrences, reduce_pairs
+from corpuskit.embeddings.cooccurrence import count_cooccurrences, count_window_rows, weigh
 from corpuskit.embeddings.fasttext import FastTextTrainer
 from corpuskit.embeddings.glove import GloVeTrainer
 from corpuskit.embeddings.keyed_vectors import KeyedVectors
+from corpuskit.embeddings.reference import window_rows_reference
 from corpuskit.embeddings.stream import spill_corpus
 from corpuskit.embeddings.word2vec import Word2VecTrainer
-from corpuskit.trainer import Model, Trainer
+from corpuskit.spill import SpillCounter
 
 GROUPS = [[f"{name}{i}" for i in range(6)] for name in ("red", "cat", "car", "sea")]
 
@@ -42,13 +43,6 @@ def test_word2vec_recovers_planted_groups(arch, loss):
     assert len(trainer.history) == 3
     assert trainer.history[-1].loss < trainer.history[0].loss
     assert trainer.history[0].words == 1200 * 8
-
-
-def test_trainers_satisfy_the_protocol(tmp_path):
-    for trainer in (Word2VecTrainer(), FastTextTrainer(), GloVeTrainer()):
-        assert isinstance(trainer, Trainer)
-    kv = Word2VecTrainer(dim=4, min_count=1, epochs=1).train(planted_corpus(50))
-    assert isinstance(kv, Model)
 
 
 def test_one_worker_and_a_seed_reproduce_a_run():
@@ -112,24 +106,40 @@ def test_glove_recovers_planted_groups():
     assert trainer.history[-1].loss < trainer.history[0].loss
 
 
-def test_cooccurrence_spilling_gives_the_same_counts(tmp_path):
+def test_cooccurrence_spilling_gives_the_same_counts(tmp_path, monkeypatch):
     rng = np.random.default_rng(4)
     texts = (" ".join(f"w{k}" for k in rng.zipf(1.3, size=12) % 400) for _ in range(3000))
     vocab, stream = spill_corpus(texts, tmp_path, min_count=1)
     spilled_dir, memory_dir = tmp_path / "s", tmp_path / "m"
     spilled_dir.mkdir(), memory_dir.mkdir()
-    in_memory = count_cooccurrences(stream, len(vocab), 4, memory_dir, memory_bytes=64 << 20)
+    in_memory_rows = count_window_rows(stream, len(vocab), 4, memory_bytes=64 << 20, spill_dir=memory_dir)
+    counter_spills = []
+    original = SpillCounter._write_run
+    monkeypatch.setattr(SpillCounter, "_write_run", lambda self, rows, counts: (counter_spills.append(len(rows)), original(self, rows, counts)))
+    spilled_rows = count_window_rows(stream, len(vocab), 4, memory_bytes=20_000, spill_dir=spilled_dir)
+    assert len(counter_spills) > 2
+    assert not any(memory_dir.iterdir()) and not any(spilled_dir.iterdir())  # spill files are removed
+    np.testing.assert_array_equal(spilled_rows[0], in_memory_rows[0])
+    np.testing.assert_array_equal(spilled_rows[1], in_memory_rows[1])
+    in_memory = weigh(*in_memory_rows, len(vocab))
     spilled = count_cooccurrences(stream, len(vocab), 4, spilled_dir, memory_bytes=20_000)
-    assert any(p.name.startswith("run") for p in spilled_dir.iterdir())
-    assert not any(memory_dir.iterdir())
     np.testing.assert_array_equal(spilled.rows, in_memory.rows)
     np.testing.assert_array_equal(spilled.cols, in_memory.cols)
-    np.testing.assert_allclose(spilled.counts, in_memory.counts)
-    # symmetric: X[i, j] == X[j, i]
+    np.testing.assert_array_equal(spilled.counts, in_memory.counts)  # exact counts: bit-equal sums
+    # symmetric: X[i, j] == X[j, i]; and the 1/distance sums match the plain reference
     lookup = {(r, c): v for r, c, v in zip(in_memory.rows.tolist(), in_memory.cols.tolist(), in_memory.counts.tolist())}
-    assert all(abs(lookup[(c, r)] - v) < 1e-9 for (r, c), v in lookup.items())
+    assert all(lookup[(c, r)] == v for (r, c), v in lookup.items())
+    want: dict[tuple[int, int], float] = {}
+    for (a, b, d), n in window_rows_reference(stream.ids(), 4).items():
+        want[(a, b)] = want.get((a, b), 0.0) + n / d * (2 if a == b else 1)
+        if a != b:
+            want[(b, a)] = want.get((b, a), 0.0) + n / d
+    assert lookup.keys() == want.keys()
+    assert all(lookup[k] == pytest.approx(want[k]) for k in want)
 
 
-def test_reduce_pairs():
-    keys, values = reduce_pairs(np.array([3, 1, 3, 7]), np.array([1.0, 2.0, 4.0, 0.5]))
-    assert keys.tolist() == [1, 3, 7] and values.tolist() == [2.0, 5.0, 0.5]
+def test_weigh_sums_counts_over_distance_and_drops_words_outside_the_vocabulary():
+    rows = np.array([[0, 1, 1], [0, 1, 2], [0, 3, 1], [1, 1, 2]], dtype=np.int32)
+    matrix = weigh(rows, np.array([2, 3, 1, 4]), vocab_size=2)
+    assert matrix.rows.tolist() == [0, 1, 1] and matrix.cols.tolist() == [1, 1, 0]  # upper triangle, then its mirror
+    assert matrix.counts.tolist() == [3.5, 4.0, 3.5]  # 2/1 + 3/2 both ways; a word with itself: 2 * 4/2

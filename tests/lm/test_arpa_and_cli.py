@@ -169,17 +169,3 @@ def test_srilm_style_arpa_without_zero_backoffs_or_unk(tmp_path) -> None:
     assert model.counts() == [5, 3] and model.words[:3] == ["<unk>", "<s>", "</s>"]
     assert model.score("a b") == pytest.approx(-0.7)
     assert model.score("zzz", bos=False, eos=False) == pytest.approx(-99.0)  # closed vocabulary: <unk> has p = 0
-
-
-def test_cli_count_shards_then_train_from_counts(tmp_path, train_sentences) -> None:
-    half = len(train_sentences) // 2
-    (tmp_path / "a.txt").write_text("\n".join(train_sentences[:half]) + "\n")
-    (tmp_path / "b.txt").write_text("\n".join(train_sentences[half:]) + "\n")
-    runner = CliRunner()
-    for shard in ("a", "b"):
-        result = runner.invoke(lm, ["ngram", "count", "--order", "3", str(tmp_path / f"{shard}.txt"), "-o", str(tmp_path / f"{shard}.npz")])
-        assert result.exit_code == 0, result.output
-    result = runner.invoke(lm, ["ngram", "train", "--order", "3", str(tmp_path / "a.npz"), str(tmp_path / "b.npz"), "-o", str(tmp_path / "m.npz")])
-    assert result.exit_code == 0, result.output
-    whole = NGramTrainer(order=3).train(train_sentences)
-    np.testing.assert_allclose(NGramModel.load(tmp_path / "m.npz").score_batch(train_sentences[:40]), whole.score_batch(train_sentences[:40]), atol=1e-5)
