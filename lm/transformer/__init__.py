@@ -8,16 +8,26 @@
 
 The CPU path is NumPy matmuls plus numba kernels (`kernels.py`); `ops.py` is the seam where the
 GPU kernels plug in. Training: `train.py`; data shards: `data.py`; Hugging Face interop: `hf.py`.
+Names load lazily, so the CLI can mount its commands without importing NumPy.
 """
 
-from corpuskit.lm.transformer.model import PRESETS, KVCache, TransformerConfig, TransformerLM
+from typing import Any
 
-__all__ = ["PRESETS", "KVCache", "TransformerConfig", "TransformerLM", "TransformerTrainer"]
+_EXPORTS = {
+    "PRESETS": "corpuskit.lm.transformer.model",
+    "KVCache": "corpuskit.lm.transformer.model",
+    "TransformerConfig": "corpuskit.lm.transformer.model",
+    "TransformerLM": "corpuskit.lm.transformer.model",
+    "TrainConfig": "corpuskit.lm.transformer.train",
+    "TransformerTrainer": "corpuskit.lm.transformer.train",
+}
+
+__all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):  # noqa: ANN202 - lazy: the trainer pulls in the data and training modules
-    if name == "TransformerTrainer":
-        from corpuskit.lm.transformer.train import TransformerTrainer
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        import importlib
 
-        return TransformerTrainer
-    raise AttributeError(name)
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'corpuskit.lm.transformer' has no attribute {name!r}")
