@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from corpuskit.lm.decoding import DecodingConfig, generate
+from corpuskit.lm.decoding import DecodingConfig, PrefixModel, generate
 from corpuskit.lm.ngram.model import NGramModel
 from corpuskit.lm.ngram.vocab import BOS_ID, EOS_ID, UNK_ID
 
@@ -20,5 +20,5 @@ def generate_text(model: NGramModel, prompt: str = "", config: DecodingConfig | 
     def next_logprobs(tokens: list[int]) -> np.ndarray:
         return model.next_log10probs(tokens) * math.log(10.0)
 
-    tokens = generate(next_logprobs, history, cfg)
+    tokens = generate(PrefixModel(next_logprobs, len(model.words)), [history], cfg)[0]
     return " ".join(model.words[t] for t in tokens if t != EOS_ID)
