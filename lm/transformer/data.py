@@ -38,16 +38,20 @@ def load_tokenizer(path: str | Path) -> Any:
 
 
 def find_eos(tokenizer: Any, eos_token: str | None) -> tuple[int, str]:
-    """(id, text) of the end-of-document token: `eos_token` if given, else the tokenizer's EOS special token."""
+    """(id, text) of the end-of-document token: `eos_token` if given, else the tokenizer's EOS special token.
+
+    The EOS role is read from the special tokens (added tokens marked special), in the order of
+    EOS_CANDIDATES; a plain vocabulary entry spelled `</s>` is not taken for one.
+    """
     if eos_token is not None:
         tid = tokenizer.token_to_id(eos_token)
         if tid is None:
             raise ValueError(f"--eos-token {eos_token!r} is not a token of the tokenizer")
         return tid, eos_token
+    specials = {t.content: t.id for t in getattr(tokenizer, "added_tokens", ()) if getattr(t, "special", False)}
     for candidate in EOS_CANDIDATES:
-        tid = tokenizer.token_to_id(candidate)
-        if tid is not None:
-            return tid, candidate
+        if candidate in specials:
+            return specials[candidate], candidate
     raise ValueError(f"the tokenizer has no EOS special token ({', '.join(EOS_CANDIDATES)}): name one of its tokens with --eos-token")
 
 
