@@ -94,7 +94,7 @@ def rope(x, positions, cos, sin, sign, out):  # noqa: ANN001
 
 
 # -- attention ----------------------------------------------------------------------------------------------
-@njit(parallel=True, cache=True, fastmath={"contract", "arcp", "nsz"})
+@njit(parallel=True, cache=True, fastmath={"contract", "arcp", "nsz", "reassoc"})
 def attention_forward(q, k, v, causal, scale, key_mask, use_mask, o, lse):  # noqa: ANN001
     """Online-softmax attention; q (B, Tq, Hq, D), k/v (B, Tk, Hkv, D), key_mask (B, Tk) if use_mask.
 
@@ -158,7 +158,7 @@ def attention_forward(q, k, v, causal, scale, key_mask, use_mask, o, lse):  # no
                 lse[b, h, i] = m + math.log(total)
 
 
-@njit(parallel=True, cache=True, fastmath={"contract", "arcp", "nsz"})
+@njit(parallel=True, cache=True, fastmath={"contract", "arcp", "nsz", "reassoc"})
 def attention_backward(q, k, v, o, lse, do, causal, scale, key_mask, use_mask, dq, dk, dv):  # noqa: ANN001
     """Gradients of attention_forward; dk and dv must come in zeroed. One task per (batch, KV head)."""
     bsz, tq, hq, d = q.shape
