@@ -75,11 +75,16 @@ def to_hf_tensors(model: TransformerLM) -> dict[str, np.ndarray]:
     """Our parameters under Llama's names, matrices transposed to (out, in)."""
     p, cfg = model.params.p, model.config
     out = {"model.embed_tokens.weight": p["wte"], "model.norm.weight": p["norm_f.w"]}
-    names = {"wq": "self_attn.q_proj", "wk": "self_attn.k_proj", "wv": "self_attn.v_proj", "wo": "self_attn.o_proj",
-             "w_gate": "mlp.gate_proj", "w_up": "mlp.up_proj", "w_down": "mlp.down_proj"}
+    hd, kd, f = cfg.n_head * cfg.head_dim, cfg.n_kv_head * cfg.head_dim, cfg.ffn_hidden
     for i in range(cfg.n_layer):
-        for ours, theirs in names.items():
-            out[f"model.layers.{i}.{theirs}.weight"] = p[f"h.{i}.{ours}"].T
+        pre, qkv, gu = f"model.layers.{i}.", p[f"h.{i}.wqkv"], p[f"h.{i}.w_gate_up"]
+        out[pre + "self_attn.q_proj.weight"] = qkv[:, :hd].T
+        out[pre + "self_attn.k_proj.weight"] = qkv[:, hd : hd + kd].T
+        out[pre + "self_attn.v_proj.weight"] = qkv[:, hd + kd :].T
+        out[pre + "self_attn.o_proj.weight"] = p[f"h.{i}.wo"].T
+        out[pre + "mlp.gate_proj.weight"] = gu[:, :f].T
+        out[pre + "mlp.up_proj.weight"] = gu[:, f:].T
+        out[pre + "mlp.down_proj.weight"] = p[f"h.{i}.w_down"].T
         out[f"model.layers.{i}.input_layernorm.weight"] = p[f"h.{i}.attn_norm.w"]
         out[f"model.layers.{i}.post_attention_layernorm.weight"] = p[f"h.{i}.mlp_norm.w"]
     if not cfg.tie_embeddings:
@@ -89,9 +94,6 @@ def to_hf_tensors(model: TransformerLM) -> dict[str, np.ndarray]:
 
 def from_hf_tensors(cfg: TransformerConfig, tensors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Llama's tensors under our names; the inverse of to_hf_tensors."""
-    names = {"wq": "self_attn.q_proj", "wk": "self_attn.k_proj", "wv": "self_attn.v_proj", "wo": "self_attn.o_proj",
-             "w_gate": "mlp.gate_proj", "w_up": "mlp.up_proj", "w_down": "mlp.down_proj"}
-
     def get(name: str) -> np.ndarray:
         if name not in tensors:
             raise ValueError(f"Llama checkpoint has no tensor {name!r}")
@@ -99,8 +101,11 @@ def from_hf_tensors(cfg: TransformerConfig, tensors: dict[str, np.ndarray]) -> d
 
     ours = {"wte": get("model.embed_tokens.weight"), "norm_f.w": get("model.norm.weight")}
     for i in range(cfg.n_layer):
-        for mine, theirs in names.items():
-            ours[f"h.{i}.{mine}"] = get(f"model.layers.{i}.{theirs}.weight").T
+        pre = f"model.layers.{i}."
+        ours[f"h.{i}.wqkv"] = np.concatenate([get(pre + f"self_attn.{n}_proj.weight").T for n in "qkv"], axis=1)
+        ours[f"h.{i}.wo"] = get(pre + "self_attn.o_proj.weight").T
+        ours[f"h.{i}.w_gate_up"] = np.concatenate([get(pre + f"mlp.{n}_proj.weight").T for n in ("gate", "up")], axis=1)
+        ours[f"h.{i}.w_down"] = get(pre + "mlp.down_proj.weight").T
         ours[f"h.{i}.attn_norm.w"] = get(f"model.layers.{i}.input_layernorm.weight")
         ours[f"h.{i}.mlp_norm.w"] = get(f"model.layers.{i}.post_attention_layernorm.weight")
     if not cfg.tie_embeddings:

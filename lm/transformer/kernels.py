@@ -202,21 +202,26 @@ def attention_backward(q, k, v, o, lse, do, causal, scale, key_mask, use_mask, d
 
 # -- MLP activations and loss ----------------------------------------------------------------------------------
 @njit(parallel=True, cache=True)
-def swiglu_forward(g, u, out):  # noqa: ANN001
-    """out = silu(g) * u over flat arrays."""
-    for i in prange(g.shape[0]):
-        out[i] = g[i] / (1.0 + math.exp(-g[i])) * u[i]
+def swiglu_forward(gu, out):  # noqa: ANN001
+    """out = silu(g) * u for gu = [g | u]: (N, 2F) -> (N, F)."""
+    n, f = out.shape
+    for i in prange(n):
+        for j in range(f):
+            g = gu[i, j]
+            out[i, j] = g / (1.0 + math.exp(-g)) * gu[i, f + j]
 
 
 @njit(parallel=True, cache=True)
-def swiglu_backward(g, u, ds, dg, du):  # noqa: ANN001
-    """Gradients of swiglu_forward over flat arrays (dg, du may alias g, u: each element read first)."""
-    for i in prange(g.shape[0]):
-        gi = g[i]
-        ui = u[i]
-        sig = 1.0 / (1.0 + math.exp(-gi))
-        dg[i] = ds[i] * ui * sig * (1.0 + gi * (1.0 - sig))
-        du[i] = ds[i] * gi * sig
+def swiglu_backward(gu, ds, dgu):  # noqa: ANN001
+    """Gradient of swiglu_forward with respect to gu = [g | u], into dgu (N, 2F)."""
+    n, f = ds.shape
+    for i in prange(n):
+        for j in range(f):
+            g = gu[i, j]
+            u = gu[i, f + j]
+            sig = 1.0 / (1.0 + math.exp(-g))
+            dgu[i, j] = ds[i, j] * u * sig * (1.0 + g * (1.0 - sig))
+            dgu[i, f + j] = ds[i, j] * g * sig
 
 
 @njit(parallel=True, cache=True)

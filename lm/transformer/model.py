@@ -97,6 +97,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 def param_specs(cfg: TransformerConfig) -> list[tuple[str, tuple[int, ...], bool]]:
     """(name, shape, weight-decayed) of every parameter; matrices are stored (in, out) so y = x @ W.
 
+    Q, K and V projections are one matrix, gate and up projections another: fewer, wider matmuls.
     The embedding (and untied head) is (V, C): logits = h @ W.T. Decayed matrices come first.
     """
     c, f, d = cfg.n_embd, cfg.ffn_hidden, cfg.head_dim
@@ -108,13 +109,11 @@ def param_specs(cfg: TransformerConfig) -> list[tuple[str, tuple[int, ...], bool
     for i in range(cfg.n_layer):
         p = f"h.{i}."
         matrices += [
-            (p + "wq", (c, cfg.n_head * d), True),
-            (p + "wk", (c, cfg.n_kv_head * d), True),
-            (p + "wv", (c, cfg.n_kv_head * d), True),
+            (p + "wqkv", (c, (cfg.n_head + 2 * cfg.n_kv_head) * d), True),  # [W_q | W_k | W_v]: one matmul
             (p + "wo", (cfg.n_head * d, c), True),
         ]
         if cfg.mlp == "swiglu":
-            matrices += [(p + "w_gate", (c, f), True), (p + "w_up", (c, f), True), (p + "w_down", (f, c), True)]
+            matrices += [(p + "w_gate_up", (c, 2 * f), True), (p + "w_down", (f, c), True)]  # [W_gate | W_up]
         else:
             matrices += [(p + "w_fc", (c, f), True), (p + "w_proj", (f, c), True)]
         vectors += [(p + f"attn_norm.{n}", (c,), False) for n in norms] + [(p + f"mlp_norm.{n}", (c,), False) for n in norms]
@@ -230,9 +229,11 @@ class TransformerLM:
         b, t = shape
         pre = f"h.{i}."
         h, saved_norm = self._norm(pre + "attn_norm", x)
-        q = (h @ p[pre + "wq"]).reshape(b, t, cfg.n_head, cfg.head_dim)  # (B·T, C) -> (B, T, H, D)
-        k = (h @ p[pre + "wk"]).reshape(b, t, cfg.n_kv_head, cfg.head_dim)
-        v = (h @ p[pre + "wv"]).reshape(b, t, cfg.n_kv_head, cfg.head_dim)
+        qkv = h @ p[pre + "wqkv"]  # (B·T, C) -> (B·T, (H + 2·Hkv)·D)
+        hd, kd = cfg.n_head * cfg.head_dim, cfg.n_kv_head * cfg.head_dim
+        q = qkv[:, :hd].reshape(b, t, cfg.n_head, cfg.head_dim)  # views: (B·T, H·D) -> (B, T, H, D)
+        k = qkv[:, hd : hd + kd].reshape(b, t, cfg.n_kv_head, cfg.head_dim)
+        v = qkv[:, hd + kd :].reshape(b, t, cfg.n_kv_head, cfg.head_dim)
         if cfg.positions == "rope":
             cos, sin = self._rope_tables(int(pos.max()) + 1)
             q = self.ops.rope(q, pos, cos, sin)
@@ -260,13 +261,13 @@ class TransformerLM:
             cos, sin = self._rope_tables(int(pos.max()) + 1)
             dq = self.ops.rope(dq, pos, cos, sin, inverse=True)
             dk = self.ops.rope(dk, pos, cos, sin, inverse=True)
-        dq2, dk2, dv2 = dq.reshape(b * t, -1), dk.reshape(b * t, -1), dv.reshape(b * t, -1)
-        g[pre + "wq"] += h.T @ dq2
-        g[pre + "wk"] += h.T @ dk2
-        g[pre + "wv"] += h.T @ dv2
-        dh = dq2 @ p[pre + "wq"].T
-        dh += dk2 @ p[pre + "wk"].T
-        dh += dv2 @ p[pre + "wv"].T
+        hd, kd = cfg.n_head * cfg.head_dim, cfg.n_kv_head * cfg.head_dim
+        dqkv = np.empty((b * t, hd + 2 * kd), dtype=dq.dtype)  # (B·T, (H + 2·Hkv)·D)
+        dqkv[:, :hd] = dq.reshape(b * t, hd)
+        dqkv[:, hd : hd + kd] = dk.reshape(b * t, kd)
+        dqkv[:, hd + kd :] = dv.reshape(b * t, kd)
+        g[pre + "wqkv"] += h.T @ dqkv
+        dh = dqkv @ p[pre + "wqkv"].T
         return dx + self._norm_backward(pre + "attn_norm", saved_norm, dh)
 
     def _mlp(self, i: int, x: np.ndarray) -> tuple[np.ndarray, tuple]:
@@ -275,10 +276,9 @@ class TransformerLM:
         pre = f"h.{i}."
         h, saved_norm = self._norm(pre + "mlp_norm", x)
         if self.config.mlp == "swiglu":
-            gate = h @ p[pre + "w_gate"]  # (B·T, F)
-            up = h @ p[pre + "w_up"]
-            m, mask = self._dropout(self.ops.swiglu_forward(gate, up) @ p[pre + "w_down"])
-            return x + m, (saved_norm, h, gate, up, mask)
+            gu = h @ p[pre + "w_gate_up"]  # (B·T, C) -> (B·T, 2F): [gate | up]
+            m, mask = self._dropout(self.ops.swiglu_forward(gu) @ p[pre + "w_down"])
+            return x + m, (saved_norm, h, gu, None, mask)
         fc = h @ p[pre + "w_fc"]
         m, mask = self._dropout(ref.gelu_forward(fc) @ p[pre + "w_proj"])
         return x + m, (saved_norm, h, fc, None, mask)
@@ -289,14 +289,11 @@ class TransformerLM:
         saved_norm, h, a, b, mask = saved
         dm = dx * mask if mask is not None else dx
         if self.config.mlp == "swiglu":
-            s = self.ops.swiglu_forward(a, b)  # recomputed: cheaper than keeping (B·T, F)
+            s = self.ops.swiglu_forward(a)  # recomputed: cheaper than keeping (B·T, F)
             g[pre + "w_down"] += s.T @ dm
-            ds = dm @ p[pre + "w_down"].T
-            dgate, dup = self.ops.swiglu_backward(a, b, ds)
-            g[pre + "w_gate"] += h.T @ dgate
-            g[pre + "w_up"] += h.T @ dup
-            dh = dgate @ p[pre + "w_gate"].T
-            dh += dup @ p[pre + "w_up"].T
+            dgu = self.ops.swiglu_backward(a, dm @ p[pre + "w_down"].T)  # (B·T, 2F)
+            g[pre + "w_gate_up"] += h.T @ dgu
+            dh = dgu @ p[pre + "w_gate_up"].T
         else:
             g[pre + "w_proj"] += ref.gelu_forward(a).T @ dm
             dfc = ref.gelu_backward(a, dm @ p[pre + "w_proj"].T)

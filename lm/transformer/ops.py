@@ -7,7 +7,8 @@ here as one more class with the same methods, wrapping `corpuskit.gpu.ops` (whos
 takes (B, H, T, D): the adapter transposes) with `xp = cupy`; matmuls stay in the model as 2-D
 `xp` matmuls, so they go to BLAS on the CPU and cuBLAS on the GPU.
 
-Layouts: rows (N, C) for norms, MLP and loss; (B, T, H, D) for RoPE and attention.
+Layouts: rows (N, C) for norms, MLP and loss (SwiGLU takes [gate | up] as one (N, 2F) array);
+(B, T, H, D) for RoPE and attention.
 """
 
 from __future__ import annotations
@@ -61,11 +62,11 @@ class ReferenceOps:
     def attention_backward(self, q, k, v, o, lse, do, causal: bool, key_mask):  # type: ignore[no-untyped-def]
         return ref.attention_backward(q, k, v, o, lse, do, causal, None, key_mask)
 
-    def swiglu_forward(self, g: np.ndarray, u: np.ndarray) -> np.ndarray:
-        return ref.swiglu_forward(g, u)
+    def swiglu_forward(self, gu: np.ndarray) -> np.ndarray:
+        return ref.swiglu_forward(gu)
 
-    def swiglu_backward(self, g: np.ndarray, u: np.ndarray, ds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return ref.swiglu_backward(g, u, ds)
+    def swiglu_backward(self, gu: np.ndarray, ds: np.ndarray) -> np.ndarray:
+        return ref.swiglu_backward(gu, ds)
 
     def cross_entropy(self, logits: np.ndarray, targets: np.ndarray, count: int, ignore_index: int = -100) -> tuple[float, np.ndarray]:
         """Summed loss of these rows and their gradient scaled by 1/count (count: valid rows of the whole batch)."""
@@ -132,16 +133,15 @@ class NumbaOps(ReferenceOps):
         self.k.attention_backward(q, k, v, o, lse, do, causal, scale, mask, key_mask is not None, dq, dk, dv)
         return dq, dk, dv
 
-    def swiglu_forward(self, g, u):  # type: ignore[no-untyped-def]
-        out = np.empty_like(g)
-        self.k.swiglu_forward(g.reshape(-1), u.reshape(-1), out.reshape(-1))
+    def swiglu_forward(self, gu):  # type: ignore[no-untyped-def]
+        out = np.empty((gu.shape[0], gu.shape[1] // 2), dtype=gu.dtype)
+        self.k.swiglu_forward(gu, out)
         return out
 
-    def swiglu_backward(self, g, u, ds):  # type: ignore[no-untyped-def]
-        dg = np.empty_like(g)
-        du = np.empty_like(u)
-        self.k.swiglu_backward(g.reshape(-1), u.reshape(-1), ds.reshape(-1), dg.reshape(-1), du.reshape(-1))
-        return dg, du
+    def swiglu_backward(self, gu, ds):  # type: ignore[no-untyped-def]
+        dgu = np.empty_like(gu)
+        self.k.swiglu_backward(gu, ds, dgu)
+        return dgu
 
     def cross_entropy(self, logits, targets, count, ignore_index=-100):  # type: ignore[no-untyped-def]
         """As ReferenceOps.cross_entropy, but the gradient overwrites `logits` (no second (N, V) buffer)."""

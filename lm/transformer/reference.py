@@ -145,15 +145,17 @@ def attention_backward(
 
 
 # -- MLP activations ---------------------------------------------------------------------------------
-def swiglu_forward(g: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """silu(g) * u."""
+def swiglu_forward(gu: np.ndarray) -> np.ndarray:
+    """silu(g) * u for gu = [g | u] along the last axis: (N, 2F) -> (N, F)."""
+    g, u = np.split(gu, 2, axis=-1)
     return g / (1.0 + np.exp(-g)) * u
 
 
-def swiglu_backward(g: np.ndarray, u: np.ndarray, ds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Gradients of swiglu_forward with respect to g and u."""
+def swiglu_backward(gu: np.ndarray, ds: np.ndarray) -> np.ndarray:
+    """Gradient of swiglu_forward with respect to gu = [g | u]: (N, 2F)."""
+    g, u = np.split(gu, 2, axis=-1)
     sig = 1.0 / (1.0 + np.exp(-g))
-    return ds * u * sig * (1.0 + g * (1.0 - sig)), ds * g * sig
+    return np.concatenate([ds * u * sig * (1.0 + g * (1.0 - sig)), ds * g * sig], axis=-1)
 
 
 def gelu_forward(x: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ import json
 import logging
 import math
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -52,11 +52,6 @@ class TrainConfig:
     seed: int = 0
     workers: int = 0  # threads; 0: numba's and OpenBLAS's defaults
     progress: bool = True
-
-    @classmethod
-    def from_dict(cls, obj: dict[str, Any]) -> "TrainConfig":
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in obj.items() if k in known})
 
 
 def model_config(cfg: TrainConfig, vocab_size: int) -> TransformerConfig:

@@ -75,11 +75,9 @@ def test_attention_matches_naive_softmax() -> None:
 
 
 def test_mlp_activations_and_loss_backward(gradcheck) -> None:
-    g, u, ds = RNG.normal(size=(3, 5)), RNG.normal(size=(3, 5)), RNG.normal(size=(3, 5))
-    dg, du = ref.swiglu_backward(g, u, ds)
-    loss = lambda: float(np.sum(ref.swiglu_forward(g, u) * ds))  # noqa: E731
-    gradcheck(loss, g, dg, "swiglu dg")
-    gradcheck(loss, u, du, "swiglu du")
+    gu, ds = RNG.normal(size=(3, 10)), RNG.normal(size=(3, 5))
+    loss = lambda: float(np.sum(ref.swiglu_forward(gu) * ds))  # noqa: E731
+    gradcheck(loss, gu, ref.swiglu_backward(gu, ds), "swiglu dgu", samples=30)
     x = RNG.normal(size=(3, 5)) * 2
     gelu_loss = lambda: float(np.sum(ref.gelu_forward(x) * ds))  # noqa: E731
     gradcheck(gelu_loss, x, ref.gelu_backward(x, ds), "gelu")
