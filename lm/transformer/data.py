@@ -10,6 +10,7 @@ memory-mapped shards (pages the OS keeps or drops).
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import zlib
@@ -99,22 +100,16 @@ def _prepare_file(job: tuple[int, str, str, str, int, float, str]) -> list[dict[
     dtype = np.dtype(dtype_name)
     writers = {split: _ShardWriter(Path(out) / f"{split}_{index:05d}.bin", dtype) for split in ("train", "val")}
     key = Path(path).name
-    batch: list[str] = []
-
-    def drain() -> None:
+    seen = 0
+    texts = iter_texts(path)
+    while True:
+        batch = list(itertools.islice(texts, 512))  # encode_batch's fast path wants many texts at once
+        if not batch:
+            break
         for n, ids in enumerate(tokenizer.encode_batch(batch, add_special_tokens=False)):
-            split = "val" if is_validation(key, drain.seen + n, val_fraction) else "train"
+            split = "val" if is_validation(key, seen + n, val_fraction) else "train"
             writers[split].add(ids, eos, len(batch[n].encode("utf-8")))
-        drain.seen += len(batch)
-        batch.clear()
-
-    drain.seen = 0  # type: ignore[attr-defined]
-    for text in iter_texts(path):
-        batch.append(text)
-        if len(batch) >= 512:
-            drain()
-    if batch:
-        drain()
+        seen += len(batch)
     return [dict(w.close(), split=split, source=path) for split, w in writers.items()]
 
 

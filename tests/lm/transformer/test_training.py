@@ -51,6 +51,13 @@ def test_prepare_writes_documents_with_eos_and_a_manifest(corpus_dir, data_dir) 
     assert tok.decode(first[: int(np.argmax(first == eos))].tolist()) in lines
 
 
+def test_prepare_in_parallel_writes_the_same_shards(corpus_dir, data_dir, tmp_path) -> None:  # noqa: ANN001
+    out = tmp_path / "parallel"
+    prepare([str(corpus_dir / "a.txt"), str(corpus_dir / "b.txt")], corpus_dir / "tok.json", out, val_fraction=0.1, workers=2)
+    for shard in json.loads((data_dir / "manifest.json").read_text())["shards"]:
+        assert (out / shard["file"]).read_bytes() == (data_dir / shard["file"]).read_bytes()
+
+
 def test_prepare_needs_an_eos_token(corpus_dir, tmp_path) -> None:  # noqa: ANN001
     obj = json.loads((corpus_dir / "tok.json").read_text())
     obj["added_tokens"] = []
