@@ -224,11 +224,12 @@ def swiglu_backward(gu, ds, dgu):  # noqa: ANN001
             dgu[i, f + j] = ds[i, j] * g * sig
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, fastmath={"contract", "arcp", "nsz", "reassoc"})
 def cross_entropy(logits, targets, ignore_index, count, losses):  # noqa: ANN001
     """Per-row softmax cross-entropy into losses (N,); logits become the gradient (softmax - onehot) / count.
 
-    Ignored rows get loss 0 and gradient 0. Reads and writes the logits once each (fused).
+    Ignored rows get loss 0 and gradient 0. One exp per logit: exp(x - max) is stored in place,
+    then scaled by 1 / (sum · count) (fused: the logits are read and written once more each).
     """
     n, vocab = logits.shape
     for i in prange(n):
@@ -238,19 +239,20 @@ def cross_entropy(logits, targets, ignore_index, count, losses):  # noqa: ANN001
             for j in range(vocab):
                 logits[i, j] = 0.0
             continue
-        m = -np.inf
-        for j in range(vocab):
-            if logits[i, j] > m:
-                m = logits[i, j]
+        m = logits[i, 0]
+        for j in range(1, vocab):
+            m = max(m, logits[i, j])
+        target_logit = logits[i, t]
         total = 0.0
         for j in range(vocab):
-            total += math.exp(logits[i, j] - m)
-        row_lse = m + math.log(total)
-        losses[i] = row_lse - logits[i, t]
-        inv = 1.0 / count
+            e = math.exp(logits[i, j] - m)
+            logits[i, j] = e
+            total += e
+        losses[i] = m + math.log(total) - target_logit
+        scale = 1.0 / (total * count)
         for j in range(vocab):
-            logits[i, j] = math.exp(logits[i, j] - row_lse) * inv
-        logits[i, t] -= inv
+            logits[i, j] *= scale
+        logits[i, t] -= 1.0 / count
 
 
 @njit(parallel=True, cache=True)
