@@ -233,7 +233,7 @@ class TransformerLM:
         hd, kd = cfg.n_head * cfg.head_dim, cfg.n_kv_head * cfg.head_dim
         q = qkv[:, :hd].reshape(b, t, cfg.n_head, cfg.head_dim)  # views: (B·T, H·D) -> (B, T, H, D)
         k = qkv[:, hd : hd + kd].reshape(b, t, cfg.n_kv_head, cfg.head_dim)
-        v = qkv[:, hd + kd :].reshape(b, t, cfg.n_kv_head, cfg.head_dim)
+        v = np.ascontiguousarray(qkv[:, hd + kd :]).reshape(b, t, cfg.n_kv_head, cfg.head_dim)  # kernels vectorise contiguous rows only
         if cfg.positions == "rope":
             cos, sin = self._rope_tables(int(pos.max()) + 1)
             q = self.ops.rope(q, pos, cos, sin)
