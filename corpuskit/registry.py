@@ -23,6 +23,7 @@ GROUPS = {
     "trainers": "corpuskit.trainers",
     "commands": "corpuskit.commands",
     "quickstart": "corpuskit.quickstart",
+    "tokenizers": "corpuskit.tokenizers",
 }
 
 

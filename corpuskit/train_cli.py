@@ -28,7 +28,8 @@ import click
 
 from corpuskit import registry
 
-RESERVED = {"output", "text_field", "progress", "counts_only", "from_counts", "inputs", "workers"}
+RESERVED = {"output", "text_field", "counts_only", "from_counts", "inputs"}
+SHARED = {"progress", "workers"}  # ours unless the trainer's config has a field of that name (then the trainer's)
 
 
 class TrainGroup(click.Group):
@@ -103,30 +104,41 @@ def trainer_command(name: str, cls: type) -> click.Command:
         if f.name in RESERVED:
             raise TypeError(f"trainer {name!r}: config field {f.name!r} clashes with an option of corpuskit train")
         params.append(_option(f, hints.get(f.name, Any), helps.get(f.name, "")))
+    names = {f.name for f in fields}
     params += [
-        click.Option(["-o", "--output"], required=True, type=click.Path(dir_okay=False), help="Where the model (or, with --counts-only, the counts) goes."),
+        click.Option(["-o", "--output"], required=True, type=click.Path(), help="Where the model (a file or, for some trainers, a folder; with --counts-only, the counts) goes."),
         click.Option(["--text-field"], default="text", show_default=True, help="Field holding the text in JSONL/Parquet inputs."),
-        click.Option(["--progress/--no-progress"], default=False, show_default=True, help="Show a progress bar while counting."),
         click.Option(["--counts-only"], is_flag=True, help="Only count these inputs (a shard) and write the counts to -o."),
         click.Option(["--from-counts"], is_flag=True, help="INPUTs are counts files: merge them and train from the sum."),
-        click.Option(["--workers"], default=1, show_default=True, type=click.IntRange(1), help="Processes counting the input files in parallel (one unit per file, merged in a tree); same model as one process."),
         click.Argument(["inputs"], nargs=-1, required=True),
     ]
-    names = {f.name for f in fields}
+    if "progress" not in names:
+        params.append(click.Option(["--progress/--no-progress"], default=False, show_default=True, help="Show a progress bar while counting."))
+    if "workers" not in names:
+        params.append(click.Option(["--workers"], default=1, show_default=True, type=click.IntRange(1), help="Processes counting the input files in parallel (one unit per file, merged in a tree); same model as one process."))
 
     def run(**kwargs: Any) -> None:
         ctx = click.get_current_context()
         given = (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT)
         options = {key: value for key, value in kwargs.items() if key in names and ctx.get_parameter_source(key) in given}
-        _run(name, cls, options, kwargs)
+        cli = dict(kwargs)
+        if "progress" in names:  # the trainer's own option: our progress bar follows it
+            cli["progress"] = bool(options.get("progress", False))
+        if "workers" in names:  # the trainer's own option: no counting units
+            cli["workers"] = 1
+        _run(name, cls, options, cli)
 
     doc = inspect.getdoc(cls) or f"Train {name}."
     summary = doc.split("\n\n")[0].replace("\n", " ")
+    if getattr(cls, "input_kind", "texts") == "path":
+        inputs_help = "INPUT: the one folder or file this trainer learns from (see its documentation)."
+    else:
+        inputs_help = "INPUTs: text, JSONL, Parquet files, globs, directories or pipeline output folders."
     return TrainerCommand(
         name,
         params=params,
         callback=run,
-        help=f"{summary}\n\nINPUTs: text, JSONL, Parquet files, globs, directories or pipeline output folders.",
+        help=f"{summary}\n\n{inputs_help}",
         short_help=summary,
         trainer_name=name,
         context_settings={"help_option_names": ["-h", "--help"]},
@@ -148,7 +160,11 @@ def _run(name: str, cls: type, options: dict[str, Any], cli: dict[str, Any]) -> 
     counts_class = getattr(cls, "counts_class", None)
     if (cli["counts_only"] or cli["from_counts"]) and counts_class is None:
         raise click.UsageError(f"trainer {name!r} learns from prepared shards and has no counts: drop --counts-only/--from-counts")
-    corpus = Texts(inputs, cli["text_field"])
+    corpus: Any = Texts(inputs, cli["text_field"])
+    if getattr(cls, "input_kind", "texts") == "path":
+        if len(inputs) != 1:
+            raise click.UsageError(f"trainer {name!r} learns from one prepared folder or file; got {len(inputs)} inputs")
+        corpus = inputs[0]
     try:
         if cli["counts_only"]:
             counts = trainer.count(corpus, progress=cli["progress"])

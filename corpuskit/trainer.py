@@ -137,6 +137,8 @@ class Trainer(ABC):
       counting_fields  the config fields counting depends on (default: all of them)
       needs_corpus_after_counting  True when training reads the corpus again (word2vec):
                      `train_from_counts(counts, corpus)`
+      input_kind     "texts" (default: `train` takes an iterable of texts) or "path" (a trainer
+                     without counts whose `train` takes one prepared folder, e.g. token shards)
     and implements `_count(texts, progress)` and `_train_from_counts(counts, corpus)`.
     """
 
@@ -145,9 +147,12 @@ class Trainer(ABC):
     counts_class: ClassVar[type[Counts] | None] = None
     counting_fields: ClassVar[tuple[str, ...] | None] = None
     needs_corpus_after_counting: ClassVar[bool] = False
+    input_kind: ClassVar[str] = "texts"  # "path": train() takes one prepared folder or file, not texts
 
-    def __init__(self, config: Any = None, **options: Any) -> None:
+    def __init__(self, config: Any = None, /, **options: Any) -> None:
         """Build `self.config` from a config instance (deep-copied) and/or keyword options, checked.
+
+        `config` is positional-only, so a trainer may have an option named `config`.
 
         A wrong type, an unknown option or a failed `validate_config` is a ParamError naming the
         trainer and the option.

@@ -50,6 +50,13 @@ def lm() -> None:
     """Language models: n-gram training (KenLM-compatible ARPA), perplexity, generation, scoring."""
 
 
+def _mount_transformer() -> None:
+    """The `transformer` subgroup lives with its package (lm/transformer/cli.py; click only)."""
+    from corpuskit.lm.transformer.cli import transformer
+
+    lm.add_command(transformer)
+
+
 @lm.group("ngram", cls=_Commands)
 def ngram() -> None:
     """n-gram models (modified Kneser-Ney like KenLM's lmplz, KN, add-k, MLE, Stupid Backoff)."""
@@ -203,3 +210,6 @@ def score_cmd(model_path, inputs, no_bos, no_eos, lowercase, batch) -> None:
             flush()
     if pending:
         flush()
+
+
+_mount_transformer()
