@@ -11,16 +11,23 @@ see docs/filters.md for why not `c4_utils`' defaults. Memory: O(document).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from corpuskit.document import Document, Drop
-from corpuskit.filters.text_stats import split_sentences
-from corpuskit.filters.toxicity import load_lexicon
+from corpuskit.filters.text_stats import load_word_list, split_sentences
+from corpuskit.filters.toxicity import Lexicon
 from corpuskit.steps import Step
 
 CITATION = re.compile(r"\[\d*\]|\[edit\]|\[citation needed\]")
 END_MARKS = (".", "!", "?", '"')  # the paper's "terminal punctuation mark", as c4_utils lists them
 ELLIPSIS = "..."
 POLICY_PHRASES = ("terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies", "use cookies")
+
+
+@lru_cache(maxsize=4)
+def bad_words_lexicon(path: str | None) -> Lexicon:
+    """The bad-words list at `path`, or None: the shipped English LDNOOBW list (data/ldnoobw_en.txt)."""
+    return Lexicon(load_word_list(path, "ldnoobw_en.txt"), path or "LDNOOBW (en)")
 
 
 class C4Filter(Step):
@@ -30,6 +37,8 @@ class C4Filter(Step):
     checked over the kept lines): c4_lorem_ipsum, c4_curly_bracket, c4_too_few_lines (nothing
     kept), c4_too_few_sentences, c4_bad_words (only with `bad_words_file`: one word or phrase a
     line, matched case-insensitively on word boundaries). Counters: c4_removed_<rule> per line.
+    c4_bad_words is on with `bad_words: true` (the shipped English LDNOOBW list, CC BY 4.0) or
+    with `bad_words_file` (your list).
     """
 
     name = "c4"
@@ -45,6 +54,7 @@ class C4Filter(Step):
         filter_lorem_ipsum: bool = True,
         filter_curly_bracket: bool = True,
         min_num_sentences: int | None = 5,
+        bad_words: bool = False,
         bad_words_file: str | None = None,
     ) -> None:
         self.remove_citations = remove_citations
@@ -57,8 +67,9 @@ class C4Filter(Step):
         self.filter_curly_bracket = filter_curly_bracket
         self.min_num_sentences = min_num_sentences
         self.bad_words_file = bad_words_file
-        if bad_words_file is not None:
-            load_lexicon(bad_words_file)  # a missing or empty list fails when the step is built
+        self.bad_words = bad_words or bad_words_file is not None
+        if self.bad_words:
+            bad_words_lexicon(bad_words_file)  # a missing or empty list fails when the step is built
 
     def process(self, doc: Document) -> Document | Drop:
         kept: list[str] = []
@@ -80,7 +91,7 @@ class C4Filter(Step):
         if self.min_num_sentences is not None and sentences < self.min_num_sentences:
             return Drop("c4_too_few_sentences")
         cleaned = "\n".join(kept)
-        if self.bad_words_file is not None and load_lexicon(self.bad_words_file).count(cleaned) > 0:
+        if self.bad_words and bad_words_lexicon(self.bad_words_file).count(cleaned) > 0:
             return Drop("c4_bad_words")
         doc.text = cleaned
         return doc

@@ -110,6 +110,19 @@ def test_c4_bad_words_option(tmp_path):
         C4Filter(bad_words_file=str(empty))
 
 
+
+def test_c4_shipped_bad_words_list_is_the_english_ldnoobw_with_its_licence():
+    from importlib import resources
+
+    data = resources.files("corpuskit.filters").joinpath("data")
+    listed = [line for line in data.joinpath("ldnoobw_en.txt").read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
+    assert len(listed) == 403 and "2g1c" in listed
+    assert "Attribution 4.0 International" in data.joinpath("ldnoobw_LICENSE.txt").read_text(encoding="utf-8")
+    good = "\n".join(f"This is sentence number {i} of a perfectly ordinary page." for i in range(6))
+    assert isinstance(run(C4Filter(), good + "\nAn acrotomophilia forum."), Document)  # off by default
+    assert run(C4Filter(bad_words=True), good + "\nAn acrotomophilia forum.") == Drop("c4_bad_words")
+    assert isinstance(run(C4Filter(bad_words=True), good), Document)
+
 def test_fineweb_line_ends_follow_datatrove():
     # Sentence terminators of any script count; closing quotes, '…' and a trailing space do not.
     hindi = "\n".join(["सभी मनुष्यों को गौरव और अधिकारों के मामले में जन्मजात स्वतन्त्रता प्राप्त है।"] + [f"पंक्ति {i} में कुछ और शब्द लिखे गए हैं जो लंबे हैं।" for i in range(5)])
