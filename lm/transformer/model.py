@@ -445,11 +445,12 @@ class TransformerLM:
         cache.length += ids.shape[1]
         cache.next_pos = np.asarray(next_pos, dtype=np.int64)
         last = hf.reshape(ids.shape[0], ids.shape[1], -1)[:, -1, :]
-        return self.ops.log_softmax(np.ascontiguousarray(last @ self._head_weight().T)), cache
+        return self._host(self.ops.log_softmax(self.xp.ascontiguousarray(last @ self._head_weight().T))), cache
 
     # -- files ---------------------------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
-        return {name: self.params.p[name] for name, _, _ in self.params.specs}
+        """Every parameter by name as a NumPy array (views on the CPU; host copies on the GPU path)."""
+        return {name: self._host(self.params.p[name]) for name, _, _ in self.params.specs}
 
     def load_state_dict(self, tensors: dict[str, np.ndarray], where: str = "checkpoint") -> None:
         """Copy named arrays into the parameters; a missing, unexpected or misshapen tensor is an error naming it."""
@@ -461,7 +462,7 @@ class TransformerLM:
         for name, shape in expected.items():
             if tuple(tensors[name].shape) != shape:
                 raise ValueError(f"{where}: tensor {name} has shape {tuple(tensors[name].shape)}, expected {shape}")
-            self.params.p[name][...] = tensors[name]
+            self.params.p[name][...] = self.xp.asarray(tensors[name])
 
     def save(self, directory: str | Path) -> None:
         """config.json + model.safetensors in `directory` (each written to a temp name, then renamed)."""
