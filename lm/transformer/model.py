@@ -419,7 +419,7 @@ class TransformerLM:
             ids[r, t - len(pr) :] = pr
         pad = t - lengths
         pos = np.maximum(np.arange(t, dtype=np.int64)[None, :] - pad[:, None], 0)
-        cache = KVCache.empty(self.config, b, t + 64, self.dtype)
+        cache = KVCache.empty(self.config, b, t + 64, self.dtype, self.xp)
         cache.real[:, :t] = np.arange(t)[None, :] >= pad[:, None]
         return self._decode(ids, pos, cache, lengths)
 
@@ -491,23 +491,28 @@ class TransformerLM:
 # -- the KV cache ------------------------------------------------------------------------------------------------------
 @dataclass
 class KVCache:
-    """Decoding state: per-layer keys and values (B, capacity, Hkv, D), which columns hold real tokens, next positions."""
+    """Decoding state: per-layer keys and values (B, capacity, Hkv, D), which columns hold real tokens, next positions.
+
+    Keys and values are arrays of `xp` (the model's: CuPy on the GPU path); the mask and positions stay on the host.
+    """
 
     k: list[np.ndarray]
     v: list[np.ndarray]
     real: np.ndarray  # (B, capacity) bool: False for left padding and unused columns
     length: int  # columns filled
     next_pos: np.ndarray  # (B,) position of each row's next token
+    xp: Any = np
 
     @classmethod
-    def empty(cls, cfg: TransformerConfig, batch: int, capacity: int, dtype: Any) -> "KVCache":
+    def empty(cls, cfg: TransformerConfig, batch: int, capacity: int, dtype: Any, xp: Any = np) -> "KVCache":
         shape = (batch, capacity, cfg.n_kv_head, cfg.head_dim)
         return cls(
-            [np.zeros(shape, dtype) for _ in range(cfg.n_layer)],
-            [np.zeros(shape, dtype) for _ in range(cfg.n_layer)],
+            [xp.zeros(shape, dtype) for _ in range(cfg.n_layer)],
+            [xp.zeros(shape, dtype) for _ in range(cfg.n_layer)],
             np.zeros((batch, capacity), dtype=bool),
             0,
             np.zeros(batch, dtype=np.int64),
+            xp,
         )
 
     @property
@@ -520,10 +525,12 @@ class KVCache:
         if self.length + extra <= capacity:
             return
         new = max(2 * capacity, self.length + extra)
-        grow = lambda a: np.concatenate([a, np.zeros((a.shape[0], new - capacity, *a.shape[2:]), a.dtype)], axis=1)  # noqa: E731
-        self.k = [grow(a) for a in self.k]
-        self.v = [grow(a) for a in self.v]
-        self.real = grow(self.real)
+        def grow(a: Any, xp: Any) -> Any:
+            return xp.concatenate([a, xp.zeros((a.shape[0], new - capacity, *a.shape[2:]), a.dtype)], axis=1)
+
+        self.k = [grow(a, self.xp) for a in self.k]
+        self.v = [grow(a, self.xp) for a in self.v]
+        self.real = grow(self.real, np)
 
     def append(self, layer: int, k: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Write this call's K/V after the filled columns; return all keys, values and the key mask so far."""
@@ -534,7 +541,8 @@ class KVCache:
         return self.k[layer][:, :end], self.v[layer][:, :end], self.real[:, :end]
 
     def take(self, rows: np.ndarray) -> "KVCache":
-        return KVCache([a[rows] for a in self.k], [a[rows] for a in self.v], self.real[rows], self.length, self.next_pos[rows].copy())
+        dev = self.xp.asarray(rows)
+        return KVCache([a[dev] for a in self.k], [a[dev] for a in self.v], self.real[rows], self.length, self.next_pos[rows].copy(), self.xp)
 
 
 def load_config(path: str | Path) -> TransformerConfig:

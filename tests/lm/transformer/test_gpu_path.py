@@ -84,6 +84,12 @@ def test_gpu_path_decoding_with_padding_matches(emulator: None) -> None:
     np.testing.assert_allclose(lp, lp_ref, atol=2e-5, rtol=0)
     nxt = np.array([1, 60])
     np.testing.assert_allclose(gpu.step(state, nxt)[0], want.step(state_ref, nxt)[0], atol=2e-5, rtol=0)
+    state, state_ref = gpu.reorder(state, np.array([1, 1])), want.reorder(state_ref, np.array([1, 1]))  # beam search
+    state.reserve(200)  # the cache grows (xp arrays) past its first capacity
+    nxt = np.array([8, 9])
+    lp = gpu.step(state, nxt)[0]
+    np.testing.assert_allclose(lp, want.step(state_ref, nxt)[0], atol=2e-5, rtol=0)
+    assert state.k[0].shape[1] >= 200 and isinstance(lp, np.ndarray)
 
 
 def test_gpu_ops_xp_layers_and_adamw_match_reference() -> None:
