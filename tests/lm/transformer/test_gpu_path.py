@@ -37,7 +37,7 @@ def _model(ops: str, dtype=np.float32) -> TransformerLM:
     rng = np.random.default_rng(7)  # norm weights off 1 so their gradients and the kernels' use of them matter
     for name, view in model.params.p.items():
         if name.endswith(".w"):
-            view[...] = rng.uniform(0.5, 1.5, size=view.shape)
+            view[...] = model.xp.asarray(rng.uniform(0.5, 1.5, size=view.shape))
     return model
 
 
@@ -172,3 +172,56 @@ def test_device_gpu_is_refused_with_the_reason_without_cupy() -> None:
         with pytest.raises(ValueError, match="--device gpu: .*(CuPy|CUDA)"):
             resolve_device("gpu")
     assert resolve_device("auto") == "cpu"
+
+
+# -- on a GPU (make gpu-check): the same comparisons with xp = cupy and the CUDA kernels ---------------------
+def _cuda_devices() -> int:
+    try:
+        import cupy
+
+        return int(cupy.cuda.runtime.getDeviceCount())
+    except Exception:  # no CuPy, no driver, or a driver older than CuPy's CUDA runtime
+        return 0
+
+
+needs_cuda = pytest.mark.skipif(_cuda_devices() == 0, reason="needs CuPy and a CUDA device (make gpu-check)")
+
+
+@pytest.mark.cuda
+@needs_cuda
+def test_gpu_path_on_the_device_matches_reference() -> None:
+    gpu = _model("gpu")
+    assert gpu.xp is not np
+    want = _model("reference", np.float64)
+    want.params.data[...] = gpu._host(gpu.params.data)
+    ids, targets = _batch()
+    np.testing.assert_allclose(gpu.logits(ids), want.logits(ids), atol=2e-5, rtol=0)
+    loss, want_loss = gpu.forward_backward(ids, targets), want.forward_backward(ids, targets)
+    assert abs(loss - want_loss) < 2e-5, (loss, want_loss)
+    for name in gpu.params.g:
+        err = _rel(gpu._host(gpu.params.g[name]), want.params.g[name])
+        assert err < 1e-4, f"{name}: relative gradient error {err:.2e} on the device"
+
+
+@pytest.mark.cuda
+@needs_cuda
+def test_train_device_gpu_first_losses_match_the_cpu(data_dir, tmp_path) -> None:  # noqa: ANN001
+    """The training smoke test: `--device gpu` trains, checkpoints and its first losses follow the CPU run's."""
+    import json
+
+    from corpuskit.lm.transformer.checkpoint import write_json
+    from corpuskit.lm.transformer.train import TrainConfig, train
+
+    vocab = json.loads((data_dir / "manifest.json").read_text())["vocab_size"]
+    config = tmp_path / "model.json"
+    write_json(config, {**CFG, "vocab_size": vocab})
+    runs, weights = {}, {}
+    for device in ("cpu", "gpu"):
+        out = tmp_path / device
+        train(TrainConfig(data=str(data_dir), out=str(out), config=str(config), device=device, max_steps=4, batch_size=2,
+                          seq_len=24, warmup_steps=1, eval_every=4, checkpoint_every=4, progress=False))
+        lines = [json.loads(line) for line in (out / "history.jsonl").read_text().splitlines() if line]
+        runs[device] = [r["loss"] for r in lines if "loss" in r]
+        weights[device] = TransformerLM.load(out).params.data.copy()  # the checkpoint, written from host copies
+    np.testing.assert_allclose(runs["gpu"], runs["cpu"], rtol=1e-3)
+    assert _rel(weights["gpu"], weights["cpu"].astype(np.float64)) < 1e-3
