@@ -39,11 +39,13 @@ bench: $(VENV)/.installed-bench
 ## gpu-check: on a GPU machine with CuPy and PyTorch (no network; install first with
 ## `pip install --no-deps --no-build-isolation -e .`): every GPU test (cupy vs reference and vs
 ## the emulator, the full emulator matrix), compute-sanitizer racecheck and memcheck on one small
-## shape per kernel, then benchmarks/gpu_bench.py. GPU_PYTHON is the interpreter that has them;
+## shape per kernel, the transformer's GPU path (a training smoke test against the CPU path),
+## then benchmarks/gpu_bench.py. GPU_PYTHON is the interpreter that has them;
 ## the commands run from tests/ so the repo's tokenizers/ folder cannot shadow Hugging Face's.
 GPU_PYTHON ?= python3
 gpu-check:
 	cd tests && $(GPU_PYTHON) -m pytest gpu -m "cuda or gpu_full or not gpu_full" -q -rs
+	cd tests && $(GPU_PYTHON) -m pytest lm/transformer/test_gpu_path.py -q -rs
 	cd tests && $(GPU_PYTHON) -m corpuskit.gpu.smoke
 	cd tests && $(GPU_PYTHON) -m corpuskit.gpu.smoke --sanitize racecheck
 	cd tests && $(GPU_PYTHON) -m corpuskit.gpu.smoke --sanitize memcheck

@@ -4,7 +4,8 @@ Pre-norm blocks: RMSNorm (LayerNorm option) → attention with RoPE (learned pos
 grouped-query K/V heads → residual → RMSNorm → SwiGLU MLP (GELU option) → residual; a final norm
 and an output head tied to the token embedding (or not). Every activation is a 2-D `(B·T, C)`
 array, so each projection is one BLAS matmul; everything else goes through `self.ops` (see
-`ops.py`), the seam where the CPU kernels, the NumPy reference or (later) the GPU kernels plug in.
+`ops.py`), the seam where the CPU kernels, the NumPy reference or the GPU kernels (`gpu_ops.py`) plug in;
+arrays are `self.xp` arrays (NumPy, or CuPy on the GPU path).
 
 Parameters live in one flat buffer (`ParamStore`), gradients in another of the same layout: AdamW,
 clipping and zeroing are one pass each. Memory of a training step grows with
@@ -129,7 +130,7 @@ def param_specs(cfg: TransformerConfig) -> list[tuple[str, tuple[int, ...], bool
 class ParamStore:
     """All parameters in one flat array and their gradients in another; `p[name]` and `g[name]` are views."""
 
-    def __init__(self, specs: Sequence[tuple[str, tuple[int, ...], bool]], dtype: Any = np.float32) -> None:
+    def __init__(self, specs: Sequence[tuple[str, tuple[int, ...], bool]], dtype: Any = np.float32, xp: Any = np) -> None:
         self.specs = list(specs)
         self.offsets: dict[str, tuple[int, tuple[int, ...]]] = {}
         at = 0
@@ -139,8 +140,8 @@ class ParamStore:
             at += int(np.prod(shape))
             if decay:
                 self.decay_size = at
-        self.data = np.zeros(at, dtype=dtype)
-        self.grad = np.zeros(at, dtype=dtype)
+        self.data = xp.zeros(at, dtype=dtype)  # xp: NumPy, or CuPy on the GPU path
+        self.grad = xp.zeros(at, dtype=dtype)
         self.p = {n: self._view(self.data, n) for n in self.offsets}
         self.g = {n: self._view(self.grad, n) for n in self.offsets}
 
@@ -167,7 +168,7 @@ class TransformerLM:
         self.dtype = np.dtype(dtype)
         self.ops = get_ops(ops) if isinstance(ops, str) else ops
         self.xp = self.ops.xp
-        self.params = ParamStore(param_specs(config), self.dtype)
+        self.params = ParamStore(param_specs(config), self.dtype, self.xp)
         self.training = False
         self.dropout_rng = np.random.default_rng(seed + 1)
         self._rope_cache: tuple[np.ndarray, np.ndarray] | None = None
@@ -191,14 +192,14 @@ class TransformerLM:
                 view[...] = 0.0
             else:
                 scale = std / math.sqrt(2 * self.config.n_layer) if name.endswith(("wo", "w_down", "w_proj")) else std
-                view[...] = rng.normal(0.0, scale, size=shape)
+                view[...] = self.xp.asarray(rng.normal(0.0, scale, size=shape))
 
     # -- pieces ----------------------------------------------------------------------------------------------
     def _rope_tables(self, needed: int) -> tuple[np.ndarray, np.ndarray]:
         if self._rope_cache is None or self._rope_cache[0].shape[0] < needed:
             size = max(needed, self.config.block_size)
             cos, sin = ref.rope_tables(size, self.config.head_dim, self.config.rope_theta)
-            self._rope_cache = (cos.astype(self.dtype), sin.astype(self.dtype))
+            self._rope_cache = (self.xp.asarray(cos.astype(self.dtype)), self.xp.asarray(sin.astype(self.dtype)))
         return self._rope_cache
 
     def _norm(self, prefix: str, x: np.ndarray) -> tuple[np.ndarray, tuple]:
@@ -224,6 +225,7 @@ class TransformerLM:
         if not self.training or rate == 0.0:
             return x, None
         mask = (self.dropout_rng.random(x.shape, dtype=np.float32) >= rate).astype(self.dtype) / self.dtype.type(1.0 - rate)
+        mask = self.xp.asarray(mask)
         return x * mask, mask
 
     def _attention(self, i: int, x: np.ndarray, shape: tuple[int, int], pos: np.ndarray, cache: "KVCache | None") -> tuple[np.ndarray, tuple]:
@@ -236,7 +238,7 @@ class TransformerLM:
         hd, kd = cfg.n_head * cfg.head_dim, cfg.n_kv_head * cfg.head_dim
         q = qkv[:, :hd].reshape(b, t, cfg.n_head, cfg.head_dim)  # views: (B·T, H·D) -> (B, T, H, D)
         k = qkv[:, hd : hd + kd].reshape(b, t, cfg.n_kv_head, cfg.head_dim)
-        v = np.ascontiguousarray(qkv[:, hd + kd :]).reshape(b, t, cfg.n_kv_head, cfg.head_dim)  # kernels vectorise contiguous rows only
+        v = self.xp.ascontiguousarray(qkv[:, hd + kd :]).reshape(b, t, cfg.n_kv_head, cfg.head_dim)  # kernels vectorise contiguous rows only
         if cfg.positions == "rope":
             cos, sin = self._rope_tables(int(pos.max()) + 1)
             q = self.ops.rope(q, pos, cos, sin)
@@ -265,7 +267,7 @@ class TransformerLM:
             dq = self.ops.rope(dq, pos, cos, sin, inverse=True)
             dk = self.ops.rope(dk, pos, cos, sin, inverse=True)
         hd, kd = cfg.n_head * cfg.head_dim, cfg.n_kv_head * cfg.head_dim
-        dqkv = np.empty((b * t, hd + 2 * kd), dtype=dq.dtype)  # (B·T, (H + 2·Hkv)·D)
+        dqkv = self.xp.empty((b * t, hd + 2 * kd), dtype=dq.dtype)  # (B·T, (H + 2·Hkv)·D)
         dqkv[:, :hd] = dq.reshape(b * t, hd)
         dqkv[:, hd : hd + kd] = dk.reshape(b * t, kd)
         dqkv[:, hd + kd :] = dv.reshape(b * t, kd)
@@ -315,11 +317,11 @@ class TransformerLM:
         flat = ids.reshape(-1)
         if flat.size and (flat.min() < 0 or flat.max() >= self.config.vocab_size):
             raise ValueError(f"token ids must be in [0, {self.config.vocab_size}); got {int(flat.min())}..{int(flat.max())}")
-        x = p["wte"][flat]  # (B·T, C)
+        x = p["wte"][self.xp.asarray(flat)]  # (B·T, C)
         if self.config.positions == "learned":
             if int(pos.max()) >= self.config.block_size:
                 raise ValueError(f"position {int(pos.max())} is beyond block_size {self.config.block_size} (learned positions)")
-            x = x + p["wpe"][pos.reshape(-1)]
+            x = x + p["wpe"][self.xp.asarray(pos.reshape(-1))]
         x, emb_mask = self._dropout(x)
         saved: list = [emb_mask]
         for i in range(self.config.n_layer):
@@ -329,6 +331,10 @@ class TransformerLM:
         hf, saved_norm = self._norm("norm_f", x)
         saved.append(saved_norm)
         return hf, saved
+
+    def _host(self, a: Any) -> np.ndarray:
+        """A NumPy copy of an array of self.xp (no copy when xp is NumPy)."""
+        return a if self.xp is np else self.xp.asnumpy(a)
 
     def _positions(self, b: int, t: int) -> np.ndarray:
         return np.broadcast_to(np.arange(t, dtype=np.int64), (b, t)).copy()
@@ -346,7 +352,7 @@ class TransformerLM:
         count = max(1, int(np.sum(tflat != ignore_index)))
         w = self._head_weight()
         gw = self.params.g["wte" if self.config.tie_embeddings else "head"]
-        dhf = np.empty_like(hf)
+        dhf = self.xp.empty_like(hf)
         total = 0.0
         rows = max(1, HEAD_CHUNK // self.config.vocab_size)
         for r0 in range(0, hf.shape[0], rows):
@@ -381,7 +387,7 @@ class TransformerLM:
             hf, _ = self._trunk(ids, self._positions(*ids.shape))
         finally:
             self.training = training
-        out = hf @ self._head_weight().T
+        out = self._host(hf @ self._head_weight().T)
         return np.asarray(out, dtype=np.float32).reshape(ids.shape[0], ids.shape[1], -1)
 
     def loss(self, ids: np.ndarray, targets: np.ndarray, ignore_index: int = -100) -> tuple[float, int]:
@@ -413,7 +419,7 @@ class TransformerLM:
             ids[r, t - len(pr) :] = pr
         pad = t - lengths
         pos = np.maximum(np.arange(t, dtype=np.int64)[None, :] - pad[:, None], 0)
-        cache = KVCache.empty(self.config, b, t + 64, self.dtype)
+        cache = KVCache.empty(self.config, b, t + 64, self.dtype, self.xp)
         cache.real[:, :t] = np.arange(t)[None, :] >= pad[:, None]
         return self._decode(ids, pos, cache, lengths)
 
@@ -439,11 +445,12 @@ class TransformerLM:
         cache.length += ids.shape[1]
         cache.next_pos = np.asarray(next_pos, dtype=np.int64)
         last = hf.reshape(ids.shape[0], ids.shape[1], -1)[:, -1, :]
-        return self.ops.log_softmax(np.ascontiguousarray(last @ self._head_weight().T)), cache
+        return self._host(self.ops.log_softmax(self.xp.ascontiguousarray(last @ self._head_weight().T))), cache
 
     # -- files ---------------------------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
-        return {name: self.params.p[name] for name, _, _ in self.params.specs}
+        """Every parameter by name as a NumPy array (views on the CPU; host copies on the GPU path)."""
+        return {name: self._host(self.params.p[name]) for name, _, _ in self.params.specs}
 
     def load_state_dict(self, tensors: dict[str, np.ndarray], where: str = "checkpoint") -> None:
         """Copy named arrays into the parameters; a missing, unexpected or misshapen tensor is an error naming it."""
@@ -455,7 +462,7 @@ class TransformerLM:
         for name, shape in expected.items():
             if tuple(tensors[name].shape) != shape:
                 raise ValueError(f"{where}: tensor {name} has shape {tuple(tensors[name].shape)}, expected {shape}")
-            self.params.p[name][...] = tensors[name]
+            self.params.p[name][...] = self.xp.asarray(tensors[name])
 
     def save(self, directory: str | Path) -> None:
         """config.json + model.safetensors in `directory` (each written to a temp name, then renamed)."""
@@ -484,23 +491,28 @@ class TransformerLM:
 # -- the KV cache ------------------------------------------------------------------------------------------------------
 @dataclass
 class KVCache:
-    """Decoding state: per-layer keys and values (B, capacity, Hkv, D), which columns hold real tokens, next positions."""
+    """Decoding state: per-layer keys and values (B, capacity, Hkv, D), which columns hold real tokens, next positions.
+
+    Keys and values are arrays of `xp` (the model's: CuPy on the GPU path); the mask and positions stay on the host.
+    """
 
     k: list[np.ndarray]
     v: list[np.ndarray]
     real: np.ndarray  # (B, capacity) bool: False for left padding and unused columns
     length: int  # columns filled
     next_pos: np.ndarray  # (B,) position of each row's next token
+    xp: Any = np
 
     @classmethod
-    def empty(cls, cfg: TransformerConfig, batch: int, capacity: int, dtype: Any) -> "KVCache":
+    def empty(cls, cfg: TransformerConfig, batch: int, capacity: int, dtype: Any, xp: Any = np) -> "KVCache":
         shape = (batch, capacity, cfg.n_kv_head, cfg.head_dim)
         return cls(
-            [np.zeros(shape, dtype) for _ in range(cfg.n_layer)],
-            [np.zeros(shape, dtype) for _ in range(cfg.n_layer)],
+            [xp.zeros(shape, dtype) for _ in range(cfg.n_layer)],
+            [xp.zeros(shape, dtype) for _ in range(cfg.n_layer)],
             np.zeros((batch, capacity), dtype=bool),
             0,
             np.zeros(batch, dtype=np.int64),
+            xp,
         )
 
     @property
@@ -513,10 +525,12 @@ class KVCache:
         if self.length + extra <= capacity:
             return
         new = max(2 * capacity, self.length + extra)
-        grow = lambda a: np.concatenate([a, np.zeros((a.shape[0], new - capacity, *a.shape[2:]), a.dtype)], axis=1)  # noqa: E731
-        self.k = [grow(a) for a in self.k]
-        self.v = [grow(a) for a in self.v]
-        self.real = grow(self.real)
+        def grow(a: Any, xp: Any) -> Any:
+            return xp.concatenate([a, xp.zeros((a.shape[0], new - capacity, *a.shape[2:]), a.dtype)], axis=1)
+
+        self.k = [grow(a, self.xp) for a in self.k]
+        self.v = [grow(a, self.xp) for a in self.v]
+        self.real = grow(self.real, np)
 
     def append(self, layer: int, k: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Write this call's K/V after the filled columns; return all keys, values and the key mask so far."""
@@ -527,7 +541,8 @@ class KVCache:
         return self.k[layer][:, :end], self.v[layer][:, :end], self.real[:, :end]
 
     def take(self, rows: np.ndarray) -> "KVCache":
-        return KVCache([a[rows] for a in self.k], [a[rows] for a in self.v], self.real[rows], self.length, self.next_pos[rows].copy())
+        dev = self.xp.asarray(rows)
+        return KVCache([a[dev] for a in self.k], [a[dev] for a in self.v], self.real[rows], self.length, self.next_pos[rows].copy(), self.xp)
 
 
 def load_config(path: str | Path) -> TransformerConfig:

@@ -2,9 +2,9 @@
 
 `TransformerLM` never calls a kernel directly: it calls `self.ops.<layer>(...)`, and `get_ops(name)`
 chooses the implementation: `"numba"` (the CPU fast path, `kernels.py`) or `"reference"` (plain
-NumPy, dtype-generic: what the finite-difference tests run in float64). The GPU path plugs in
-here as one more class with the same methods, wrapping `corpuskit.gpu.ops` (whose attention
-takes (B, H, T, D): the adapter transposes) with `xp = cupy`; matmuls stay in the model as 2-D
+NumPy, dtype-generic: what the finite-difference tests run in float64), `"gpu"` / `"gpu-emulate"`
+(`gpu_ops.GpuOps`: one more class with the same methods, wrapping `corpuskit.gpu.ops`, whose
+attention takes (B, H, T, D): the adapter transposes; `xp = cupy`, or NumPy for the emulator); matmuls stay in the model as 2-D
 `xp` matmuls, so they go to BLAS on the CPU and cuBLAS on the GPU.
 
 Layouts: rows (N, C) for norms, MLP and loss (SwiGLU takes [gate | up] as one (N, 2F) array);
@@ -165,9 +165,15 @@ class NumbaOps(ReferenceOps):
 
 
 def get_ops(name: str = "numba") -> ReferenceOps:
-    """The layer implementations called `name`: "numba" (CPU fast path) or "reference" (NumPy, any dtype)."""
+    """The layer implementations called `name`: "numba" (CPU fast path), "reference" (NumPy, any dtype),
+    "gpu" (corpuskit.gpu kernels on CuPy arrays) or "gpu-emulate" (the same code, NumPy arrays, the
+    kernels' CUDA source run on the CPU: see gpu_ops.py)."""
     if name == "numba":
         return NumbaOps()
     if name == "reference":
         return ReferenceOps()
-    raise ValueError(f"unknown ops backend {name!r}; expected 'numba' or 'reference' (the GPU path adds 'gpu')")
+    if name in ("gpu", "gpu-emulate"):
+        from corpuskit.lm.transformer.gpu_ops import GpuOps
+
+        return GpuOps("cupy" if name == "gpu" else "emulate")
+    raise ValueError(f"unknown ops backend {name!r}; expected 'numba', 'reference', 'gpu' or 'gpu-emulate'")

@@ -35,8 +35,8 @@ class AdamW:
     step_count: int = 0
 
     def __post_init__(self) -> None:
-        self.m = np.zeros_like(self.params.data)
-        self.v = np.zeros_like(self.params.data)
+        self.m = self.ops.xp.zeros_like(self.params.data)  # xp: NumPy, or CuPy on the GPU path
+        self.v = self.ops.xp.zeros_like(self.params.data)
 
     def step(self, lr: float) -> None:
         self.step_count += 1

@@ -70,12 +70,29 @@ def model_config(cfg: TrainConfig, vocab_size: int) -> TransformerConfig:
     return mcfg
 
 
+def gpu_unavailable() -> str | None:
+    """Why the GPU path cannot run here (no CuPy, no CUDA device), or None when it can."""
+    try:
+        import cupy
+    except ImportError:
+        return "CuPy is not installed (pip install cupy-cuda13x, or cupy-cuda12x)"
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:  # CUDARuntimeError when the driver or device is missing
+        return f"CuPy finds no CUDA device ({exc})"
+    return None if count > 0 else "CuPy finds no CUDA device"
+
+
 def resolve_device(device: str) -> str:
-    """'cpu' (the only path in this build); 'gpu' is refused with the reason, 'auto' picks the CPU."""
+    """'cpu' or 'gpu'. 'gpu' needs CuPy and a device (refused with the reason otherwise); 'auto' picks the
+    CPU: the GPU path has no mixed precision yet and has not been measured on hardware."""
     if device not in ("auto", "cpu", "gpu"):
         raise ValueError(f"--device must be auto, cpu or gpu, not {device!r}")
     if device == "gpu":
-        raise ValueError("--device gpu: the GPU path needs corpuskit.gpu.ops kernels, which this build does not have yet; use --device cpu")
+        reason = gpu_unavailable()
+        if reason is not None:
+            raise ValueError(f"--device gpu: {reason}; use --device cpu")
+        return "gpu"
     return "cpu"
 
 
@@ -145,7 +162,7 @@ def train(cfg: TrainConfig, resume: bool = False, echo: Any = None) -> Transform
     """Train (or resume) into cfg.out; returns the model after the last step."""
     if not cfg.data or not cfg.out:
         raise ValueError("training needs --data (a prepared folder) and -o (the run folder)")
-    resolve_device(cfg.device)
+    device = resolve_device(cfg.device)
     set_threads(cfg.workers)
     run_dir = Path(cfg.out)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -160,7 +177,7 @@ def train(cfg: TrainConfig, resume: bool = False, echo: Any = None) -> Transform
     else:
         mcfg = model_config(cfg, int(manifest["vocab_size"]))
     seq_len = cfg.seq_len or mcfg.block_size
-    model = TransformerLM(mcfg, seed=cfg.seed)
+    model = TransformerLM(mcfg, seed=cfg.seed, ops="gpu" if device == "gpu" else "numba")
     model.training = True
     opt = AdamW(model.params, model.ops, cfg.beta1, cfg.beta2, 1e-8, cfg.weight_decay)
     rng = np.random.default_rng(cfg.seed)
@@ -169,7 +186,7 @@ def train(cfg: TrainConfig, resume: bool = False, echo: Any = None) -> Transform
         state = read_json(checkpoint / "state.json")
         model.load_state_dict(read_safetensors(checkpoint / "model.safetensors"), str(checkpoint))
         moments = read_safetensors(checkpoint / "optimizer.safetensors")
-        opt.m[:], opt.v[:] = moments["m"], moments["v"]
+        opt.m[:], opt.v[:] = model.xp.asarray(moments["m"]), model.xp.asarray(moments["v"])
         opt.step_count = state["optimizer_step"]
         rng.bit_generator.state = state["data_rng"]
         model.dropout_rng.bit_generator.state = state["dropout_rng"]
@@ -219,7 +236,7 @@ def train(cfg: TrainConfig, resume: bool = False, echo: Any = None) -> Transform
                 save_checkpoint(
                     run_dir,
                     step,
-                    {"model.safetensors": model.state_dict(), "optimizer.safetensors": {"m": opt.m, "v": opt.v}},
+                    {"model.safetensors": model.state_dict(), "optimizer.safetensors": {"m": model._host(opt.m), "v": model._host(opt.v)}},
                     {
                         "step": step,
                         "tokens_seen": tokens_seen,
