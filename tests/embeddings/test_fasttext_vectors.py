@@ -1,0 +1,127 @@
+"""fastText .bin/.ftz and header-less GloVe through `load_vectors`: the files gensim ships, compared with gensim."""
+
+import shutil
+import struct
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from gensim.models import KeyedVectors as GensimKeyedVectors
+from gensim.models.fasttext import load_facebook_model
+from gensim.test.utils import datapath
+
+from corpuskit.embeddings.cli import embed
+from corpuskit.embeddings.fasttext_format import read_fasttext
+from corpuskit.embeddings.formats import load_vectors, sniff_format
+from corpuskit.embeddings.keyed_vectors import KeyedVectors
+from corpuskit.modelfile import ModelFileError
+
+FASTTEXT_FILES = ["crime-and-punishment.bin", "lee_fasttext_new.bin", "toy-model.bin", "toy-model-pretrained.bin"]
+OOV = ["unseenword", "преступление", "наказаниеее", "xyzzy", "ab", "ünïcödé", "nightt", "日本語"]
+
+
+def assert_same_as_gensim(ours: KeyedVectors, path: str) -> None:
+    theirs = load_facebook_model(path).wv
+    assert ours.index_to_key == theirs.index_to_key
+    for word in theirs.index_to_key:
+        np.testing.assert_allclose(ours[word], theirs[word], rtol=0, atol=1e-6, err_msg=word)
+    for word in OOV:
+        assert word not in ours.key_to_index
+        np.testing.assert_allclose(ours[word], theirs[word], rtol=0, atol=1e-6, err_msg=word)
+
+
+@pytest.mark.parametrize("name", FASTTEXT_FILES)
+def test_fasttext_bin_equals_gensim_in_and_out_of_vocabulary(name):
+    assert sniff_format(datapath(name)) == "fasttext"
+    assert_same_as_gensim(load_vectors(datapath(name)), datapath(name))
+
+
+def test_the_name_is_never_trusted(tmp_path):
+    """A fastText model named .vec and a word2vec binary named .bin are both read by content."""
+    shutil.copy(datapath("toy-model.bin"), tmp_path / "model.vec")
+    assert sniff_format(tmp_path / "model.vec") == "fasttext"
+    assert load_vectors(tmp_path / "model.vec").has_subwords
+    w2v = datapath("euclidean_vectors.bin")
+    assert sniff_format(w2v) == "word2vec-binary"
+    ours, theirs = load_vectors(w2v), GensimKeyedVectors.load_word2vec_format(w2v, binary=True)
+    assert ours.index_to_key == theirs.index_to_key
+    shutil.copy(datapath("lee_fasttext.vec"), tmp_path / "text.bin")
+    assert sniff_format(tmp_path / "text.bin") == "word2vec"
+
+
+def test_supervised_model_gives_its_words_not_labels():
+    path = datapath("pang_lee_polarity_fasttext.bin")
+    model = read_fasttext(path)
+    kv = load_vectors(path)
+    assert kv.index_to_key == model.words[: model.nwords]
+    assert not any(w.startswith("__label__") for w in kv.index_to_key)
+    assert model.args.maxn == 0 and not kv.has_subwords  # no character n-grams: a word's vector is its row
+    np.testing.assert_array_equal(kv.vectors, model.input[: model.nwords])
+
+
+def test_glove_text_without_header_equals_gensim(tmp_path):
+    path = datapath("test_glove.txt")
+    assert sniff_format(path) == "glove"
+    ours = load_vectors(path)
+    theirs = GensimKeyedVectors.load_word2vec_format(path, binary=False, no_header=True)
+    assert ours.index_to_key == theirs.index_to_key
+    np.testing.assert_array_equal(ours.vectors, theirs.vectors)
+    ours.save(tmp_path / "g.txt", format="glove")
+    back = load_vectors(tmp_path / "g.txt")
+    np.testing.assert_array_equal(back.vectors, ours.vectors)
+
+
+def test_fasttext_written_by_us_loads_in_gensim_with_the_same_vectors(tmp_path):
+    ours = load_vectors(datapath("crime-and-punishment.bin"))
+    ours.save(tmp_path / "ft.bin")  # subword vectors to .bin: a fastText model, not word2vec binary
+    assert sniff_format(tmp_path / "ft.bin") == "fasttext"
+    assert_same_as_gensim(ours, str(tmp_path / "ft.bin"))
+    back = load_vectors(tmp_path / "ft.bin")
+    np.testing.assert_allclose(back.vectors, ours.vectors, rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(back.ngram_vectors, ours.ngram_vectors)
+
+
+def test_plain_vectors_cannot_be_written_as_fasttext(tmp_path):
+    kv = KeyedVectors(["a", "b"], np.ones((2, 3), np.float32))
+    kv.save(tmp_path / "w.bin")
+    assert sniff_format(tmp_path / "w.bin") == "word2vec-binary"
+    with pytest.raises(ValueError, match="n-gram rows"):
+        kv.save(tmp_path / "w.ftz")
+
+
+@pytest.mark.parametrize(
+    "make, found",
+    [
+        (lambda p: p.write_bytes(bytes(range(256)) * 8), "binary data with no known magic number"),
+        (lambda p: shutil.copy(datapath("lee_fasttext.bin"), p), "binary data with no known magic number"),
+        (lambda p: p.write_bytes(b""), "an empty file"),
+        (lambda p: p.write_bytes(open(datapath("toy-model.bin"), "rb").read()[:2000]), "a fastText model"),
+        (lambda p: p.write_bytes(struct.pack("<ii", 0x2F4F16BA, 99) + b"\0" * 100), "version 99"),
+    ],
+)
+def test_foreign_and_broken_files_are_named_without_raw_bytes(tmp_path, make, found):
+    path = tmp_path / "vectors.bin"
+    make(path)
+    with pytest.raises(ModelFileError, match=found) as info:
+        load_vectors(path)
+    message = str(info.value)
+    assert str(path) in message and "expected" in message
+    assert "\\x" not in message and "\x00" not in message
+
+
+def test_cli_reads_fasttext_with_format_and_sniffing(tmp_path):
+    runner = CliRunner()
+    path = datapath("toy-model.bin")
+    word = load_vectors(path).index_to_key[3]
+    for extra in ([], ["--format", "fasttext"]):
+        result = runner.invoke(embed, ["similar", path, "unseenwordy", "--topn", "3", *extra])
+        assert result.exit_code == 0, result.output
+        assert len(result.output.strip().splitlines()) == 3
+    result = runner.invoke(embed, ["analogy", path, word, word, word, "--format", "fasttext"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(embed, ["similar", path, word, "--format", "word2vec"])
+    assert result.exit_code == 1
+    assert "expected a header 'vocab_size dim'" in result.output and "binary data" in result.output and "\\x" not in result.output
+    (tmp_path / "junk.txt").write_bytes(bytes(range(256)))
+    result = runner.invoke(embed, ["similar", str(tmp_path / "junk.txt"), word])
+    assert result.exit_code == 1 and "junk.txt: expected a vectors file" in result.output
