@@ -125,3 +125,20 @@ def test_cli_reads_fasttext_with_format_and_sniffing(tmp_path):
     (tmp_path / "junk.txt").write_bytes(bytes(range(256)))
     result = runner.invoke(embed, ["similar", str(tmp_path / "junk.txt"), word])
     assert result.exit_code == 1 and "junk.txt: expected a vectors file" in result.output
+
+
+def test_embed_train_fasttext_bin_keeps_the_buckets_gensim_loads_it(tmp_path):
+    """`embed train --model fasttext -o ft.bin` used to write word2vec binary, dropping the n-gram rows."""
+    text = tmp_path / "corpus.txt"
+    text.write_text("\n".join(["the cat sat on the mat", "the dog sat on the log", "a bird sang in the tree"] * 30))
+    out = tmp_path / "ft.bin"
+    result = CliRunner().invoke(
+        embed, ["train", str(text), "-o", str(out), "--model", "fasttext", "--min-count", "1", "--dim", "8", "--bucket", "500",
+                "--epochs", "1", "--workers", "1", "--quiet"],
+    )
+    assert result.exit_code == 0, result.output
+    ours = load_vectors(out)
+    assert sniff_format(out) == "fasttext" and ours.has_subwords and ours.ngram_vectors.shape == (500, 8)
+    assert_same_as_gensim(ours, str(out))
+    result = CliRunner().invoke(embed, ["similar", str(out), "cats", "--topn", "2"])
+    assert result.exit_code == 0 and len(result.output.strip().splitlines()) == 2
