@@ -4,7 +4,8 @@ Reading: the input matrix holds one row per word, then `bucket` n-gram rows. A w
 the mean of its own row and its character n-gram rows, computed for every word as
 `gensim.models.fasttext.load_facebook_model` does (gensim gives `</s>` its n-grams too, fastText
 itself does not); the n-gram rows are kept, so unknown words get the mean of their n-gram rows.
-Quantized models are decoded to dense rows first. Supervised models give their words (not labels).
+Quantized models are decoded to dense rows first; pruned ones map n-gram buckets through their
+bucket map (dropped buckets are skipped, as in fastText). Supervised models give their words (not labels).
 
 Writing: a KeyedVectors with n-gram rows becomes an unsupervised fastText model whose word rows
 are recovered from the stored means (row = mean * (1 + n) - sum of n-gram rows), so gensim and
@@ -30,29 +31,40 @@ CHUNK = 4096  # words averaged at once
 def read_fasttext_vectors(path: str | Path) -> KeyedVectors:
     """Vectors (in-vocabulary and OOV) of the fastText model at `path`; a foreign file is a ModelFileError."""
     model = read_fasttext(path)
-    if model.pruneidx is not None:
-        raise ModelFileError(path, "a fastText model whose n-gram buckets are not pruned", f"a pruned model ({len(model.pruneidx)} of {model.args.bucket} buckets kept)")
-    matrix = model.input.dense() if isinstance(model.input, QuantMatrix) else model.input
-    a, nwords = model.args, model.nwords
-    word_ids = np.flatnonzero(model.types == 0)
-    if not np.array_equal(word_ids, np.arange(nwords)):
+    if not np.array_equal(np.flatnonzero(model.types == 0), np.arange(model.nwords)):
         raise ModelFileError(path, "a fastText dictionary listing words before labels", "labels among the words")
+    return model_vectors(model)
+
+
+def model_vectors(model: FastTextModel) -> KeyedVectors:
+    """The word vectors of a fastText model (see the module docstring); pruned models map buckets through `pruneidx`."""
+    matrix = model.input.dense() if isinstance(model.input, QuantMatrix) else np.asarray(model.input)
+    a, nwords = model.args, model.nwords
     words = model.words[:nwords]
-    subwords = a.maxn > 0 and a.bucket > 0
-    if not subwords:
+    if not (a.maxn > 0 and a.bucket > 0):
         return KeyedVectors(words, matrix[:nwords], counts=model.counts[:nwords])
+    kv = KeyedVectors(
+        words, matrix[:nwords], counts=model.counts[:nwords], ngram_vectors=matrix[nwords:], minn=a.minn, maxn=a.maxn,
+        bucket_map=model.pruneidx, bucket=a.bucket,
+    )
     vectors = np.empty((nwords, a.dim), dtype=np.float32)
     for start in range(0, nwords, CHUNK):
         chunk = words[start : start + CHUNK]
-        offsets, rows = subword_table(chunk, a.minn, a.maxn, a.bucket)
-        rows = np.where(rows < len(chunk), rows + start, rows - len(chunk) + nwords)  # table rows -> matrix rows
-        sums = np.add.reduceat(matrix[rows], offsets[:-1], axis=0)
-        vectors[start : start + len(chunk)] = sums / np.diff(offsets)[:, None].astype(np.float32)
-    return KeyedVectors(words, vectors, counts=model.counts[:nwords], ngram_vectors=matrix[nwords:], minn=a.minn, maxn=a.maxn)
+        rows = [[start + i] + [nwords + r for r in kv.ngram_rows(word)] for i, word in enumerate(chunk)]
+        sizes = np.array([len(r) for r in rows])
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        sums = np.add.reduceat(matrix[np.concatenate(rows)], offsets, axis=0)
+        vectors[start : start + len(chunk)] = sums / sizes[:, None].astype(np.float32)
+    return KeyedVectors(
+        words, vectors, counts=model.counts[:nwords], ngram_vectors=matrix[nwords:], minn=a.minn, maxn=a.maxn,
+        bucket_map=model.pruneidx, bucket=a.bucket,
+    )
 
 
 def fasttext_model(kv: KeyedVectors) -> FastTextModel:
     """An unsupervised fastText model holding `kv`'s words and n-gram rows (see the module docstring)."""
+    if kv.bucket_map is not None:
+        raise ValueError("vectors from a pruned fastText model cannot be written as an unpruned one; save them as .npz")
     if not kv.has_subwords:
         raise ValueError("a fastText .bin needs vectors with character n-gram rows (train with --model fasttext), or save as .vec/.txt/.npz")
     words, ngrams = kv.index_to_key, kv.ngram_vectors

@@ -4,7 +4,8 @@ word2vec text: a "V dim" header line, then one "word v1 ... vdim" line per word.
 binary: the same header, then per word its UTF-8 bytes, a space, dim little-endian float32 and a
 newline (word2vec.c's layout; readers also accept entries without the newline, as gensim
 writes them). Native .npz (`corpuskit.modelfile`, tag `corpuskit.keyed-vectors` version 1):
-arrays `vectors`, optional `counts` and `ngram_vectors`; JSON metadata: words, minn, maxn.
+arrays `vectors`, optional `counts`, `ngram_vectors` and `bucket_map` (a pruned fastText model's
+(bucket, row) pairs); JSON metadata: words, minn, maxn (and `bucket` with a bucket map).
 Native files written before that convention (a `meta` array) are still read. Errors name the
 file and line (text) or entry (binary); a bad native file is a `ModelFileError`.
 GloVe text is word2vec text without the header line. A Facebook fastText model (`.bin`/`.ftz`,
@@ -276,6 +277,9 @@ def _save_npz(kv: KeyedVectors, path: str | Path) -> None:
         arrays["counts"] = kv.counts
     if kv.ngram_vectors is not None:
         arrays["ngram_vectors"] = kv.ngram_vectors
+    if kv.bucket_map is not None:  # a pruned fastText model's buckets: (bucket, row) pairs and the hash modulus
+        arrays["bucket_map"] = np.array(sorted(kv.bucket_map.items()), dtype=np.int64).reshape(-1, 2)
+        meta["bucket"] = kv.bucket
     save_arrays(path, NATIVE_FORMAT, NATIVE_VERSION, arrays, meta)
 
 
@@ -303,6 +307,8 @@ def _keyed_vectors(arrays: dict[str, np.ndarray], meta: dict) -> KeyedVectors:
         ngram_vectors=arrays.get("ngram_vectors"),
         minn=int(meta.get("minn", 0)),
         maxn=int(meta.get("maxn", 0)),
+        bucket_map={int(b): int(r) for b, r in arrays["bucket_map"]} if "bucket_map" in arrays else None,
+        bucket=int(meta["bucket"]) if "bucket" in meta else None,
     )
 
 

@@ -1,5 +1,6 @@
 """fastText .bin/.ftz and header-less GloVe through `load_vectors`: the files gensim ships, compared with gensim."""
 
+import dataclasses
 import shutil
 import struct
 
@@ -142,3 +143,56 @@ def test_embed_train_fasttext_bin_keeps_the_buckets_gensim_loads_it(tmp_path):
     assert_same_as_gensim(ours, str(out))
     result = CliRunner().invoke(embed, ["similar", str(out), "cats", "--topn", "2"])
     assert result.exit_code == 0 and len(result.output.strip().splitlines()) == 2
+
+
+def reference_vector(words, matrix, nwords, word, minn, maxn, bucket, pruneidx):
+    """fastText's rule, written plainly: own row (known words) + the rows of kept n-gram buckets, averaged."""
+    from corpuskit.embeddings.subwords import char_ngrams, fnv1a_hash
+
+    rows = [words.index(word)] if word in words else []
+    for gram in char_ngrams(word, minn, maxn):
+        b = fnv1a_hash(gram) % bucket
+        if b in pruneidx:
+            rows.append(nwords + pruneidx[b])
+    return matrix[rows].mean(axis=0) if rows else None
+
+
+def test_pruned_model_maps_buckets_and_skips_dropped_ones(tmp_path):
+    from corpuskit.embeddings.fasttext_vectors import model_vectors
+    from corpuskit.embeddings.fasttext_format import write_fasttext
+    from corpuskit.embeddings.quantize import prune, quantize_matrix
+
+    full = read_fasttext(datapath("crime-and-punishment.bin"))
+    rng = np.random.default_rng(0)
+    keep = np.concatenate([rng.choice(full.nwords, 200, replace=False), full.nwords + rng.choice(full.args.bucket, 40, replace=False)])
+    pruned = prune(full, keep)
+    kv = model_vectors(pruned)
+    a = pruned.args
+    assert kv.bucket == a.bucket and len(kv.bucket_map) == 40
+    for word in [*kv.index_to_key[:50], *OOV]:
+        want = reference_vector(kv.index_to_key, np.asarray(pruned.input), pruned.nwords, word, a.minn, a.maxn, a.bucket, pruned.pruneidx)
+        if want is None:  # an OOV word whose n-grams were all dropped
+            with pytest.raises(KeyError):
+                kv[word]
+            continue
+        np.testing.assert_allclose(kv[word], want, rtol=0, atol=1e-6, err_msg=word)
+    kv.save(tmp_path / "p.npz")
+    back = load_vectors(tmp_path / "p.npz")
+    assert back.bucket_map == kv.bucket_map and back.bucket == kv.bucket
+    for word in OOV[:4]:
+        if word in kv:
+            np.testing.assert_array_equal(back[word], kv[word])
+    with pytest.raises(ValueError, match="pruned"):
+        kv.save(tmp_path / "p.bin", format="fasttext")
+    # through a file: fastText stores a pruned input matrix product-quantized
+    quantized = dataclasses.replace(
+        pruned, input=quantize_matrix(np.asarray(pruned.input), 1, False, rng), output=np.zeros((pruned.nwords, a.dim), np.float32)
+    )
+    write_fasttext(tmp_path / "q.ftz", quantized)
+    qkv = load_vectors(tmp_path / "q.ftz")
+    assert qkv.bucket_map == pruned.pruneidx and qkv.has_subwords
+    dense = quantized.input.dense()
+    for word in [*qkv.index_to_key[:20], *OOV]:
+        want = reference_vector(qkv.index_to_key, dense, pruned.nwords, word, a.minn, a.maxn, a.bucket, pruned.pruneidx)
+        if want is not None:
+            np.testing.assert_allclose(qkv[word], want, rtol=0, atol=1e-6, err_msg=word)
