@@ -47,14 +47,18 @@ def model_vectors(model: FastTextModel) -> KeyedVectors:
         words, matrix[:nwords], counts=model.counts[:nwords], ngram_vectors=matrix[nwords:], minn=a.minn, maxn=a.maxn,
         bucket_map=model.pruneidx, bucket=a.bucket,
     )
-    vectors = np.empty((nwords, a.dim), dtype=np.float32)
+    vectors = np.array(matrix[:nwords], dtype=np.float32)  # own rows; n-gram rows added in order, as gensim
     for start in range(0, nwords, CHUNK):
-        chunk = words[start : start + CHUNK]
-        rows = [[start + i] + [nwords + r for r in kv.ngram_rows(word)] for i, word in enumerate(chunk)]
-        sizes = np.array([len(r) for r in rows])
-        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        sums = np.add.reduceat(matrix[np.concatenate(rows)], offsets, axis=0)
-        vectors[start : start + len(chunk)] = sums / sizes[:, None].astype(np.float32)
+        grams = [kv.ngram_rows(word) for word in words[start : start + CHUNK]]
+        width = max(map(len, grams), default=0)
+        table = np.full((len(grams), width), -1, dtype=np.int64)
+        for i, rows in enumerate(grams):
+            table[i, : len(rows)] = rows
+        block = vectors[start : start + len(grams)]
+        for k in range(width):  # column by column: each word's float32 sum in the same order as gensim's loop
+            has = table[:, k] >= 0
+            block[has] += matrix[nwords + table[has, k]]
+        block /= np.array([1 + len(rows) for rows in grams], dtype=np.float32)[:, None]
     return KeyedVectors(
         words, vectors, counts=model.counts[:nwords], ngram_vectors=matrix[nwords:], minn=a.minn, maxn=a.maxn,
         bucket_map=model.pruneidx, bucket=a.bucket,

@@ -199,3 +199,19 @@ def test_pruned_model_maps_buckets_and_skips_dropped_ones(tmp_path):
         want = reference_vector(qkv.index_to_key, dense, pruned.nwords, word, a.minn, a.maxn, a.bucket, pruned.pruneidx)
         if want is not None:
             np.testing.assert_allclose(qkv[word], want, rtol=0, atol=1e-6, err_msg=word)
+
+
+def test_random_subword_vectors_round_trip_through_gensim(tmp_path):
+    """Large values and long words: our sums run in gensim's order, so float32 rounding agrees too."""
+    rng = np.random.default_rng(5)
+    letters = list("abcdefghijklmnopqrstuvwxyzäöüé日")
+    words = list(dict.fromkeys("".join(rng.choice(letters, rng.integers(1, 15))) for _ in range(3000)))[:2000]
+    kv = KeyedVectors(words, rng.normal(size=(2000, 16)) * 30, counts=np.arange(2000, 0, -1),
+                      ngram_vectors=rng.normal(size=(3001, 16)) * 30, minn=2, maxn=5)
+    kv.save(tmp_path / "r.bin")
+    ours = load_vectors(tmp_path / "r.bin")
+    theirs = load_facebook_model(str(tmp_path / "r.bin")).wv
+    np.testing.assert_array_equal(ours.vectors, theirs.vectors)
+    np.testing.assert_allclose(ours.vectors, kv.vectors, rtol=1e-5, atol=1e-4)
+    for word in ["zzzzzzzzzzzzzzzzzzzzz", "日日本", "qé", *OOV]:
+        np.testing.assert_allclose(ours[word], theirs[word], rtol=0, atol=1e-6, err_msg=word)
