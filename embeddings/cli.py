@@ -11,7 +11,7 @@ import os
 import click
 
 MODELS = ("word2vec", "glove", "fasttext")
-FORMATS = ("npz", "word2vec", "word2vec-binary")
+FORMATS = ("npz", "word2vec", "word2vec-binary", "glove", "fasttext")  # as corpuskit.embeddings.formats.FORMATS
 
 
 class _Commands(click.Group):
@@ -41,12 +41,12 @@ def embed() -> None:
     """
 
 
-def _load(path: str):
+def _load(path: str, fmt: str | None = None):
     from corpuskit.document import CorpusError
-    from corpuskit.embeddings.keyed_vectors import KeyedVectors
+    from corpuskit.embeddings.formats import load_vectors
 
     try:
-        return KeyedVectors.load(path)
+        return load_vectors(path, fmt)
     except (CorpusError, OSError, ValueError, EOFError) as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -65,7 +65,7 @@ MODEL_OPTIONS = {
 
 @embed.command("train")
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Vectors file (.npz native, .bin word2vec binary, .txt/.vec text).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Vectors file (.npz native, .bin word2vec binary (fastText model for --model fasttext), .txt/.vec text).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None, help="Override the format the extension implies.")
 @click.option("--model", type=click.Choice(MODELS), default="word2vec", show_default=True)
 @click.option("--arch", type=click.Choice(["sg", "cbow"]), default="sg", show_default=True, help="word2vec/fastText: skip-gram or CBOW.")
@@ -134,11 +134,12 @@ def train_cmd(ctx, inputs, output, fmt, model, text_field, no_lowercase, quiet, 
 
 @embed.command("similar")
 @click.argument("vectors", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None, help="Format of VECTORS (default: recognised from its content).")
 @click.argument("word")
 @click.option("--topn", default=10, show_default=True)
-def similar_cmd(vectors: str, word: str, topn: int) -> None:
+def similar_cmd(vectors: str, fmt: str | None, word: str, topn: int) -> None:
     """Nearest words to WORD by cosine similarity."""
-    kv = _load(vectors)
+    kv = _load(vectors, fmt)
     try:
         results = kv.most_similar(word, topn=topn)
     except KeyError as exc:
@@ -149,14 +150,15 @@ def similar_cmd(vectors: str, word: str, topn: int) -> None:
 
 @embed.command("analogy")
 @click.argument("vectors", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None, help="Format of VECTORS (default: recognised from its content).")
 @click.argument("a")
 @click.argument("b")
 @click.argument("c")
 @click.option("--topn", default=5, show_default=True)
 @click.option("--method", type=click.Choice(["add", "mul"]), default="add", show_default=True, help="3CosAdd or 3CosMul.")
-def analogy_cmd(vectors: str, a: str, b: str, c: str, topn: int, method: str) -> None:
+def analogy_cmd(vectors: str, fmt: str | None, a: str, b: str, c: str, topn: int, method: str) -> None:
     """A : B :: C : ?  (e.g. man king woman -> queen)."""
-    kv = _load(vectors)
+    kv = _load(vectors, fmt)
     try:
         results = kv.analogy(a, b, c, topn=topn, method=method)
     except KeyError as exc:
@@ -167,16 +169,17 @@ def analogy_cmd(vectors: str, a: str, b: str, c: str, topn: int, method: str) ->
 
 @embed.command("evaluate")
 @click.argument("vectors", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None, help="Format of VECTORS (default: recognised from its content).")
 @click.option("--analogies", default=None, type=click.Path(exists=True, dir_okay=False), help="questions-words format (default: gensim's copy).")
 @click.option("--pairs", multiple=True, type=click.Path(exists=True, dir_okay=False), help="word-pair files (default: wordsim353 and simlex999 from gensim).")
 @click.option("--restrict-vocab", default=30_000, show_default=True, help="Analogies consider only this many most frequent words.")
 @click.option("--method", type=click.Choice(["add", "mul"]), default="add", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def evaluate_cmd(vectors: str, analogies: str | None, pairs: tuple[str, ...], restrict_vocab: int, method: str, as_json: bool) -> None:
+def evaluate_cmd(vectors: str, fmt: str | None, analogies: str | None, pairs: tuple[str, ...], restrict_vocab: int, method: str, as_json: bool) -> None:
     """Analogy accuracy (per section and total) and word-pair Spearman correlations."""
     from corpuskit.embeddings.evaluate import DEFAULT_ANALOGIES, DEFAULT_PAIRS, default_dataset, evaluate_analogies, evaluate_word_pairs
 
-    kv = _load(vectors)
+    kv = _load(vectors, fmt)
     analogy_path = analogies or default_dataset(DEFAULT_ANALOGIES)
     pair_paths = list(pairs) or [default_dataset(name) for name in DEFAULT_PAIRS]
     result = evaluate_analogies(kv, analogy_path, restrict_vocab=restrict_vocab, method=method)
@@ -193,15 +196,16 @@ def evaluate_cmd(vectors: str, analogies: str | None, pairs: tuple[str, ...], re
 
 @embed.command("plot")
 @click.argument("vectors", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None, help="Format of VECTORS (default: recognised from its content).")
 @click.argument("words", nargs=-1, required=True)
 @click.option("-o", "--output", default="words.png", show_default=True, type=click.Path(dir_okay=False))
 @click.option("--method", type=click.Choice(["pca", "tsne"]), default="pca", show_default=True)
 @click.option("--seed", default=0, show_default=True)
-def plot_cmd(vectors: str, words: tuple[str, ...], output: str, method: str, seed: int) -> None:
+def plot_cmd(vectors: str, fmt: str | None, words: tuple[str, ...], output: str, method: str, seed: int) -> None:
     """Picture of WORDS in 2-D (PCA or t-SNE of their unit vectors)."""
     from corpuskit.embeddings.plot import plot_words
 
-    kv = _load(vectors)
+    kv = _load(vectors, fmt)
     missing = [w for w in words if w not in kv]
     if missing:
         raise click.ClickException(f"not in the vocabulary: {', '.join(missing)}")

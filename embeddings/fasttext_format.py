@@ -2,7 +2,9 @@
 
 One module for every fastText file corpuskit reads or writes (supervised classifiers, unsupervised
 subword vectors, quantized and pruned models). A file is recognised by its magic number
-0x2F4F16BA and a version <= 12, never by its name (`.bin` also names word2vec binary files).
+0x2F4F16BA and a version <= 12, never by its name (`.bin` also names word2vec binary files);
+files of fastText before version 11, which had neither, by thirteen plausible arguments in a row
+(read, as version 0, never written).
 
 Layout (little-endian, as fastText writes it on every common platform):
 
@@ -192,13 +194,30 @@ class _Reader:
 
 
 def is_fasttext_file(path: str | Path) -> bool:
-    """True when the file starts with fastText's magic number (whatever its name)."""
+    """True when the file starts with fastText's magic number (whatever its name), or is an old fastText file."""
     try:
         with open(path, "rb") as handle:
-            head = handle.read(4)
+            head = handle.read(_OLD_ARGS.size)
     except OSError:
         return False
-    return len(head) == 4 and struct.unpack("<i", head)[0] == MAGIC
+    return (len(head) >= 4 and struct.unpack("<i", head[:4])[0] == MAGIC) or _is_old_header(head)
+
+
+# fastText before version 11 (2017) wrote no magic number and version: the file starts with the
+# arguments, its dictionary has no pruned-bucket count and its matrices no quantization flag.
+# Thirteen plausible arguments in a row identify one.
+_OLD_ARGS = struct.Struct("<12id")
+
+
+def _is_old_header(head: bytes) -> bool:
+    if len(head) < _OLD_ARGS.size:
+        return False
+    dim, ws, epoch, min_count, neg, word_ngrams, loss, model, bucket, minn, maxn, lr_update_rate, t = _OLD_ARGS.unpack(head[: _OLD_ARGS.size])
+    return (
+        0 < dim <= 100_000 and 0 < ws <= 10_000 and 0 < epoch <= 100_000 and 0 <= min_count and 0 <= neg <= 10_000
+        and 0 < word_ngrams <= 100 and loss in LOSSES and model in MODELS and 0 <= bucket <= 1 << 30
+        and 0 <= minn <= maxn <= 100 and lr_update_rate > 0 and 0.0 <= t < 1.0
+    )
 
 
 def read_fasttext(path: str | Path) -> FastTextModel:
@@ -209,10 +228,11 @@ def read_fasttext(path: str | Path) -> FastTextModel:
     r = _Reader(path.read_bytes(), str(path))
     if len(r.data) < 8:
         raise ModelFileError(path, "a fastText model (magic number 0x2F4F16BA)", f"a file of {len(r.data)} bytes")
-    magic, version = r.unpack("ii", "header")
+    old = _is_old_header(r.data[: _OLD_ARGS.size])
+    magic, version = (MAGIC, 0) if old else r.unpack("ii", "header")
     if magic != MAGIC:
         raise ModelFileError(path, "a fastText model (magic number 0x2F4F16BA)", f"magic number {magic & 0xFFFFFFFF:#010x}")
-    if not 11 <= version <= VERSION:
+    if not old and not 11 <= version <= VERSION:
         raise ModelFileError(path, f"a fastText model of version 11..{VERSION}", f"version {version}")
     values = r.unpack("12i", "arguments")
     (t,) = r.unpack("d", "arguments")
@@ -221,9 +241,9 @@ def read_fasttext(path: str | Path) -> FastTextModel:
         raise ModelFileError(path, "a fastText model with a known loss and model kind", f"loss {raw['loss']}, model {raw['model']}")
     raw["loss"], raw["model"] = LOSSES[raw["loss"]], MODELS[raw["model"]]
     args = Args(**raw, t=t)
-    if version == 11 and args.model == "supervised":
+    if version <= 11 and args.model == "supervised":
         args.maxn = 0  # version 11 supervised models had no subwords; fastText reads them so
-    size, nwords, nlabels, ntokens, prune_size = r.unpack("iiiqq", "dictionary header")
+    size, nwords, nlabels, ntokens, prune_size = (*r.unpack("iiiq", "dictionary header"), -1) if old else r.unpack("iiiqq", "dictionary header")
     if size < 0 or nwords < 0 or nlabels < 0 or nwords + nlabels != size:
         raise ModelFileError(path, "a dictionary whose size is nwords + nlabels", f"size {size}, nwords {nwords}, nlabels {nlabels}")
     words, counts, types = [], np.zeros(size, np.int64), np.zeros(size, np.int8)
@@ -236,11 +256,11 @@ def read_fasttext(path: str | Path) -> FastTextModel:
     if prune_size >= 0:
         pairs = r.array("<i4", 2 * prune_size, "pruned bucket index").reshape(-1, 2)
         pruneidx = {int(a): int(b) for a, b in pairs}
-    (quant_input,) = r.unpack("B", "input quantization flag")
+    (quant_input,) = (0,) if old else r.unpack("B", "input quantization flag")
     input_matrix = _read_quant(r) if quant_input else _read_dense(r, "input matrix")
     if not quant_input and pruneidx is not None:
         raise ModelFileError(path, "a quantized input matrix in a pruned model", "a dense one")
-    (qout,) = r.unpack("B", "output quantization flag")
+    (qout,) = (0,) if old else r.unpack("B", "output quantization flag")
     output_matrix = _read_quant(r) if (quant_input and qout) else _read_dense(r, "output matrix")
     model = FastTextModel(args, words, counts, types, ntokens, input_matrix, output_matrix, pruneidx, version)
     _check_shapes(path, model)

@@ -30,6 +30,8 @@ class KeyedVectors(Model):
         ngram_vectors: np.ndarray | None = None,
         minn: int = 0,
         maxn: int = 0,
+        bucket_map: dict[int, int] | None = None,
+        bucket: int | None = None,
     ) -> None:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if vectors.ndim != 2 or vectors.shape[0] != len(words):
@@ -44,6 +46,12 @@ class KeyedVectors(Model):
         self.ngram_vectors = None if ngram_vectors is None else np.ascontiguousarray(ngram_vectors, dtype=np.float32)
         self.minn = minn
         self.maxn = maxn
+        # A pruned fastText model keeps some buckets only: n-gram hash % `bucket` -> row of ngram_vectors
+        # through `bucket_map`; n-grams whose bucket was dropped are skipped (fastText's rule).
+        self.bucket_map = bucket_map
+        self.bucket = bucket if bucket is not None else (0 if self.ngram_vectors is None else self.ngram_vectors.shape[0])
+        if bucket_map is not None and self.ngram_vectors is not None and any(not 0 <= r < self.ngram_vectors.shape[0] for r in bucket_map.values()):
+            raise ValueError(f"bucket map rows must index the {self.ngram_vectors.shape[0]} n-gram rows")
         self._unit: np.ndarray | None = None
 
     # -- lookup ---------------------------------------------------------------------------
@@ -58,22 +66,26 @@ class KeyedVectors(Model):
 
     @property
     def has_subwords(self) -> bool:
-        return self.ngram_vectors is not None and self.ngram_vectors.shape[0] > 0 and self.maxn >= self.minn > 0
+        return self.ngram_vectors is not None and self.ngram_vectors.shape[0] > 0 and self.bucket > 0 and self.maxn >= self.minn > 0
 
     def __len__(self) -> int:
         return len(self.index_to_key)
 
     def __contains__(self, word: str) -> bool:
         """True for vocabulary words, and for any word with at least one n-gram when subwords exist."""
-        return word in self.key_to_index or bool(self._buckets(word))
+        return word in self.key_to_index or bool(self.ngram_rows(word))
 
     def __getitem__(self, word: str) -> np.ndarray:
         return self.get_vector(word)
 
-    def _buckets(self, word: str) -> list[int]:
+    def ngram_rows(self, word: str) -> list[int]:
+        """Rows of `ngram_vectors` for the word's character n-grams (empty without subwords)."""
         if not self.has_subwords:
             return []
-        return ngram_buckets(word, self.minn, self.maxn, self.ngram_vectors.shape[0])
+        buckets = ngram_buckets(word, self.minn, self.maxn, self.bucket)
+        if self.bucket_map is None:
+            return buckets
+        return [self.bucket_map[b] for b in buckets if b in self.bucket_map]
 
     def get_vector(self, word: str, norm: bool = False) -> np.ndarray:
         """The word's vector; an unknown word is the mean of its n-gram rows, else a KeyError naming it."""
@@ -81,7 +93,7 @@ class KeyedVectors(Model):
         if index is not None:
             vector = self.unit_vectors[index] if norm else self._vectors[index]
             return vector
-        buckets = self._buckets(word)
+        buckets = self.ngram_rows(word)
         if not buckets:
             raise KeyError(f"word {word!r} is not in the vocabulary ({len(self)} words)")
         vector = self.ngram_vectors[buckets].mean(axis=0)
