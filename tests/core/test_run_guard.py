@@ -172,3 +172,48 @@ def test_killing_the_driver_or_a_worker_at_a_random_moment_then_resuming_gives_a
     assert outputs(tmp_path / "out") == outputs(tmp_path / "ref")
     summary = json.loads((tmp_path / "out" / "_run" / "summary.json").read_text())
     assert summary["documents"] == json.loads((tmp_path / "ref" / "_run" / "summary.json").read_text())["documents"]
+
+
+@pytest.mark.parametrize("seed", [5, 6, 7])
+def test_random_input_set_changes_are_refused_by_name_or_resume_to_a_fresh_runs_output(tmp_path, slow_step, seed):
+    """Random crash point and random changes to the input set: --resume either refuses naming
+    exactly the changed files or, once the inputs are restored, gives the fresh run's output."""
+    import random
+
+    rng = random.Random(seed)
+    make_inputs(tmp_path / "in", files=4, per_file=15)
+    fresh = run_pipeline(load_config(write_config(tmp_path, out="ref")))
+    path = write_config(tmp_path)
+    run_pipeline(load_config(path))
+    markers = sorted((tmp_path / "out" / "_run" / "units").glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
+    for marker in markers[rng.randrange(len(markers)):]:
+        marker.unlink()  # crashed here
+    files = sorted((tmp_path / "in").glob("*.jsonl"))
+    added = [tmp_path / "in" / f"extra-{i}.jsonl" for i in range(rng.randint(0, 2))]
+    removed = rng.sample(files, rng.randint(0, 2))
+    changed = [f for f in files if f not in removed and rng.random() < 0.3]
+    saved = {f: (f.read_bytes(), f.stat()) for f in files}
+    for f in added:
+        f.write_text('{"id": "x", "text": "x"}\n')
+    for f in removed:
+        f.unlink()
+    for f in changed:
+        f.write_text(f.read_text() + '{"id": "late", "text": "late"}\n')
+    if added or removed or changed:
+        with pytest.raises(InputsChangedError) as refused:
+            run_pipeline(load_config(path), resume=True)
+        message = str(refused.value)
+        for f in added:
+            assert f"added: {f}" in message
+        for f in removed:
+            assert f"removed: {f}" in message
+        for f in changed:
+            assert f"changed (size or time): {f}" in message
+    for f in added:
+        f.unlink()
+    for f, (data, stat) in saved.items():
+        f.write_bytes(data)
+        os.utime(f, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    resumed = run_pipeline(load_config(path), resume=True)
+    assert outputs(tmp_path / "out") == outputs(tmp_path / "ref")
+    assert resumed["documents"] == fresh["documents"]
