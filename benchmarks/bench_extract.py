@@ -13,7 +13,7 @@ and ours + HostChrome (learnt over the same pages, then applied). Words are lowe
 whitespace tokens; P/R/F1 are per page, averaged over pages. Speed is CPU seconds (best of 3),
 since the machine is shared; wall-clock figures are in the notes.
 
-Usage: TRAFILATURA_PYTHON=/work/venvs/datatrove/bin/python [ARTICLE_BENCHMARK_DIR=...] \
+Usage: TRAFILATURA_PYTHON=/path/to/datatrove-venv/bin/python [ARTICLE_BENCHMARK_DIR=...] \
        .venv/bin/python benchmarks/bench_extract.py
 """
 
@@ -137,7 +137,7 @@ def bench(label: str, pages: list[dict], python: str, host_chrome: bool) -> None
         f"Main-text extraction vs trafilatura: {label} ({len(pages)} pages)",
         ["method", "precision", "recall", "word F1", "pages/s (CPU)", "speed / trafilatura"],
         rows,
-        "TRAFILATURA_PYTHON=/work/venvs/datatrove/bin/python [ARTICLE_BENCHMARK_DIR=...] .venv/bin/python benchmarks/bench_extract.py",
+        "TRAFILATURA_PYTHON=/path/to/datatrove-venv/bin/python [ARTICLE_BENCHMARK_DIR=...] .venv/bin/python benchmarks/bench_extract.py",
         notes=(
             "Same decoded HTML strings for every method; words are lower-cased whitespace tokens, scores averaged over "
             f"pages. Speed: best of {REPEAT} runs in CPU seconds of one process (shared 2-core machine); wall-clock pages/s: "

@@ -7,7 +7,7 @@ Union, inaugural, Shakespeare, Lee, head500: 7 labels), trained on the documents
 split and tested on the `test` split (P@1 = accuracy). Both tools get the same files and settings
 (dim 50, epoch 5, lr 0.5, word bigrams, bucket 500,000, min_count 1, 1 thread; softmax), then
 quantize with qnorm, cutoff 200,000 (100,000 costs both tools 1.2 points) and no retraining. fastText runs in a venv of its own:
-$FASTTEXT_VENV (default /work/venvs/fasttext) with the `fasttext-wheel` package; the same run
+$FASTTEXT_VENV (required; the benchmark says so when it is missing) with the `fasttext-wheel` package; the same run
 loads our `.bin` and `.ftz` in fastText to check its accuracy on them equals ours.
 Speed: training words/s = tokens * epochs / wall time of the whole training (fastText reads its
 file; ours counts, encodes and trains from the same file's lines), and our epochs alone.
@@ -58,10 +58,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="20,000 training paragraphs")
     options = parser.parse_args()
-    venv = Path(os.environ.get("FASTTEXT_VENV", "/work/venvs/fasttext"))
+    if not os.environ.get("FASTTEXT_VENV"):
+        sys.exit("set FASTTEXT_VENV to a venv holding fastText's trainer: python -m venv DIR && DIR/bin/python -m pip install fasttext-wheel 'numpy<2'")
+    venv = Path(os.environ["FASTTEXT_VENV"])
     python = venv / "bin" / "python"
     if not python.exists():
-        sys.exit(f"fastText's trainer venv not found at {venv}: python -m venv {venv} && {python} -m pip install fasttext-wheel 'numpy<2' (or set FASTTEXT_VENV)")
+        sys.exit(f"FASTTEXT_VENV={venv}: no {python}; create it with python -m venv {venv} && {python} -m pip install fasttext-wheel 'numpy<2'")
     train, test = paragraphs(20_000 if options.quick else None)
     tokens = sum(len(line.split()) + 1 for line in train)
     with tempfile.TemporaryDirectory(prefix="bench-ft-") as tmp:

@@ -11,7 +11,7 @@ and decision agreement of the quality filters with datatrove's.
    of disagreement with its count, and both speeds. datatrove runs in its own process
    (benchmarks/_datatrove_filters.py) on the same texts.
 
-Usage: [DATATROVE_PYTHON=/work/venvs/datatrove/bin/python] .venv/bin/python benchmarks/bench_filters.py [--quick] [--only datatrove]
+Usage: [DATATROVE_PYTHON=/path/to/datatrove-venv/bin/python] .venv/bin/python benchmarks/bench_filters.py [--quick] [--only datatrove]
 """
 
 from __future__ import annotations
@@ -248,7 +248,7 @@ def bench_datatrove(quick: bool) -> None:
         "(en/docs.jsonl.gz + the crawl's pages)",
         ["filter", "same decision", "datatrove docs/s", "ours docs/s", "ours / datatrove speed", "disagreements"],
         rows,
-        "DATATROVE_PYTHON=/work/venvs/datatrove/bin/python .venv/bin/python benchmarks/bench_filters.py --only datatrove"
+        "DATATROVE_PYTHON=/path/to/datatrove-venv/bin/python .venv/bin/python benchmarks/bench_filters.py --only datatrove"
         + (" --quick" if quick else ""),
         notes="Causes of the remaining disagreements: "
         + " ".join(f"**{k}**: {v}" for k, v in DISAGREEMENT_CAUSES.items() if v != "-")

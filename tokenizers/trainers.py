@@ -10,6 +10,8 @@ normalization are refused. Memory: O(distinct words).
 
 from __future__ import annotations
 
+from abc import abstractmethod
+
 import logging
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -95,9 +97,9 @@ class TokenizerTrainer(Trainer):
             raise ValueError("no training text: the corpus produced no words")
         return self._fit(counts.as_dict())
 
+    @abstractmethod
     def _fit(self, counts: dict[str, int]) -> Tokenizer:
         """Build the tokenizer from non-empty word counts, in canonical (sorted) order; read-only."""
-        raise NotImplementedError
 
     def _specials(self, unk_token: str | None) -> list[str]:
         """The special tokens with the unknown token first when the config lacks it (a new list)."""

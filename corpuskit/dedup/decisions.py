@@ -13,6 +13,7 @@ A worker loads only its own shard's decisions: O(duplicates in the shard).
 from __future__ import annotations
 
 import json
+from abc import abstractmethod
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -135,8 +136,9 @@ class DedupStep(GlobalStep):
         """Rows a reduce task takes per band or hash range (bounds its memory; see the docstring)."""
         return 4_000_000
 
+    @abstractmethod
     def first_rounds(self, work: GlobalWork) -> list[list[ReduceTask]]:
-        raise NotImplementedError
+        """The step's own reduce rounds; the last one writes pairs (`write_pairs`)."""
 
     def reduce_rounds(self, work: GlobalWork) -> list[list[ReduceTask]]:
         rounds = self.first_rounds(work)
@@ -149,8 +151,9 @@ class DedupStep(GlobalStep):
             return decide(work, task.params["shard"], task.params["sources"], out)
         return self.reduce_own(task, work, out)
 
+    @abstractmethod
     def reduce_own(self, task: ReduceTask, work: GlobalWork, out: Path) -> dict[str, int]:
-        raise NotImplementedError
+        """Run one of the step's own reduce tasks (every kind but `decide`)."""
 
     def load_shard_state(self, work: GlobalWork, shard: int) -> None:
         self.decisions = ShardDecisions(work.task_dir(f"decide-{shard:05d}") / "decisions.json")

@@ -94,9 +94,9 @@ def test_bad_files_name_the_file_what_was_expected_and_what_was_found(tmp_path: 
     absent = tmp_path / "absent.npz"
     assert "no such file" in _message(absent)
 
-    import pickle  # a worker process's error reaches the parent intact
-
-    error = pickle.loads(pickle.dumps(ModelFileError(absent, "a test.thing file", "no such file")))
+    # A worker process's error reaches the parent rebuilt from __reduce__: the rebuilt error is whole.
+    rebuild, args = ModelFileError(absent, "a test.thing file", "no such file").__reduce__()[:2]
+    error = rebuild(*args)
     assert (error.path, error.expected, error.found, str(error)) == (str(absent), "a test.thing file", "no such file", f"{absent}: expected a test.thing file, found no such file")
 
 
